@@ -1,0 +1,33 @@
+// The CLI's outermost layer: parse argv into a command, run it, turn errors into exit codes.
+import pkg from "../../package.json" with { type: "json" };
+import { parseCommand, USAGE, UsageError } from "./parse.js";
+
+/** What the CLI may touch of the process; tests pass their own. */
+export interface CliIo {
+  readonly stdout: { write(s: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(s: string): unknown; isTTY?: boolean };
+  readonly env: Record<string, string | undefined>;
+  readonly cwd: () => string;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failed or partial, 2 bad usage. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const command = parseCommand(argv);
+    switch (command.name) {
+      case "help":
+        io.stdout.write(USAGE);
+        return 0;
+      case "version":
+        io.stdout.write(`${pkg.name} ${pkg.version}\n`);
+        return 0;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`kube-autosave: ${err.message}\nRun 'kube-autosave --help' for usage.\n`);
+      return 2;
+    }
+    io.stderr.write(`kube-autosave: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

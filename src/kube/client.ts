@@ -1,0 +1,221 @@
+// Raw JSON over HTTPS to kube-apiserver: TLS always verified, retries for transient failures,
+// bodies parsed as plain JSON (no typed models: they drop unknown fields and turn times into Dates).
+import { Agent, request } from "node:https";
+import { ApiError, ClusterUnreachableError, ListExpiredError } from "../snapshot/errors.js";
+import type { ClusterConnection } from "./connection.js";
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  RETRYABLE_ERROR_CODES,
+  RETRYABLE_STATUSES,
+  type RetryPolicy,
+} from "./retry.js";
+
+/** TLS failures: the server is not who it claims to be (or we lack its CA). Never retried, never skipped. */
+const TLS_ERROR_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "EPROTO",
+]);
+
+export interface KubeClientOptions {
+  readonly retry?: RetryPolicy;
+  /** A request with no response byte for this long is abandoned and retried. */
+  readonly requestTimeoutMs?: number;
+  /** Parallel connections (the engine's concurrency plus discovery). */
+  readonly maxSockets?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+  /** Called before each retry, for logs (never gets headers or bodies). */
+  readonly onRetry?: (info: { path: string; attempt: number; delayMs: number; reason: string }) => void;
+}
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+class RetryableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A minimal GET-JSON client for one cluster. Counts its requests (the benchmark reports them). */
+export class KubeClient {
+  readonly #conn: ClusterConnection;
+  readonly #agent: Agent;
+  readonly #opts: Required<Omit<KubeClientOptions, "onRetry">> & Pick<KubeClientOptions, "onRetry">;
+  #requests = 0;
+
+  constructor(conn: ClusterConnection, options: KubeClientOptions = {}) {
+    this.#conn = conn;
+    this.#opts = {
+      retry: options.retry ?? DEFAULT_RETRY_POLICY,
+      requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+      maxSockets: options.maxSockets ?? 8,
+      sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+      random: options.random ?? Math.random,
+      onRetry: options.onRetry,
+    };
+    this.#agent = new Agent({
+      keepAlive: true,
+      maxSockets: this.#opts.maxSockets,
+      ca: conn.ca,
+      cert: conn.cert,
+      key: conn.key,
+      servername: conn.servername,
+      rejectUnauthorized: true,
+    });
+  }
+
+  /** HTTP requests sent so far (retries included). */
+  get requestCount(): number {
+    return this.#requests;
+  }
+
+  /** GETs `path` and parses the JSON body; retries transient failures; throws typed errors. */
+  async getJson<T = unknown>(path: string): Promise<T> {
+    const { maxAttempts } = this.#opts.retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.#send(path);
+        return this.#interpret<T>(path, res);
+      } catch (err) {
+        if (!(err instanceof RetryableError) || attempt >= maxAttempts) {
+          if (err instanceof RetryableError) {
+            throw this.#exhausted(path, err, attempt);
+          }
+          throw err;
+        }
+        const delayMs = backoffDelay(this.#opts.retry, attempt, err.retryAfterMs, this.#opts.random);
+        this.#opts.onRetry?.({ path, attempt, delayMs, reason: err.message });
+        await this.#opts.sleep(delayMs);
+      }
+    }
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #exhausted(path: string, err: RetryableError, attempts: number): Error {
+    const status = /^HTTP (\d{3})/.exec(err.message)?.[1];
+    if (status)
+      return new ApiError(`GET ${path} failed after ${attempts} attempts: ${err.message}`, Number(status));
+    return new ClusterUnreachableError(
+      `cannot reach ${this.#conn.server} (${this.#conn.name}) after ${attempts} attempts: ${err.message}`,
+    );
+  }
+
+  #interpret<T>(path: string, res: RawResponse): T {
+    const status = res.status;
+    if (status >= 200 && status < 300) {
+      try {
+        return JSON.parse(res.body.toString("utf8")) as T;
+      } catch {
+        // A body cut short by a proxy or a reset looks like this; the next attempt may get it whole.
+        throw new RetryableError(
+          `HTTP ${status} with a body that is not complete JSON (${res.body.length} bytes)`,
+        );
+      }
+    }
+    const apiStatus = parseStatus(res.body);
+    const message = apiStatus?.message ?? (res.body.toString("utf8").slice(0, 200) || "(no body)");
+    if (
+      status === 410 &&
+      (apiStatus?.reason === "Expired" || apiStatus?.reason === "Gone" || !apiStatus?.reason)
+    ) {
+      throw new ListExpiredError(`GET ${path}: the list's continue token expired (410)`);
+    }
+    if (RETRYABLE_STATUSES.has(status)) {
+      const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), new Date());
+      throw new RetryableError(`HTTP ${status}: ${message}`, retryAfter);
+    }
+    if (status === 401) {
+      throw new ClusterUnreachableError(
+        `${this.#conn.server} (${this.#conn.name}) rejected the credentials (401 Unauthorized): the token or client certificate is invalid or expired`,
+      );
+    }
+    throw new ApiError(`GET ${path}: HTTP ${status}: ${message}`, status);
+  }
+
+  async #send(path: string): Promise<RawResponse> {
+    const headers = {
+      accept: "application/json",
+      "user-agent": "kube-autosave",
+      ...(await this.#conn.authHeaders()),
+    };
+    this.#requests += 1;
+    return new Promise<RawResponse>((resolve, reject) => {
+      const req = request(
+        `${this.#conn.server}${path}`,
+        { method: "GET", agent: this.#agent, headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            if (!res.complete) {
+              reject(new RetryableError("the connection closed before the response was complete"));
+              return;
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+          });
+          res.on("error", (err) => reject(this.#networkError(err)));
+          res.on("aborted", () => reject(new RetryableError("the response was aborted")));
+        },
+      );
+      req.setTimeout(this.#opts.requestTimeoutMs, () => {
+        req.destroy(
+          Object.assign(new Error(`no response within ${this.#opts.requestTimeoutMs} ms`), {
+            code: "ETIMEDOUT",
+          }),
+        );
+      });
+      req.on("error", (err) => reject(this.#networkError(err)));
+      req.end();
+    });
+  }
+
+  #networkError(err: Error & { code?: string }): Error {
+    const code = err.code ?? "";
+    if (TLS_ERROR_CODES.has(code) || /certificate|self[- ]signed|ssl/i.test(err.message)) {
+      return new ClusterUnreachableError(
+        `TLS verification of ${this.#conn.server} (${this.#conn.name}) failed: ${code || err.message}; check the cluster CA`,
+        { cause: err },
+      );
+    }
+    if (RETRYABLE_ERROR_CODES.has(code) || /socket hang up/i.test(err.message)) {
+      return new RetryableError(`${code || "network error"}: ${err.message}`);
+    }
+    return new ClusterUnreachableError(`request to ${this.#conn.server} failed: ${code || err.message}`, {
+      cause: err,
+    });
+  }
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function parseStatus(body: Buffer): { message?: string; reason?: string } | undefined {
+  try {
+    const parsed = JSON.parse(body.toString("utf8")) as { kind?: string; message?: string; reason?: string };
+    return parsed && typeof parsed === "object" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}

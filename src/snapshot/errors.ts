@@ -1,0 +1,34 @@
+// The engine's error classes. Messages name the resource, namespace or key and why, never a
+// token or an object body.
+
+/** A list's continue token expired (HTTP 410 Expired): the list must restart from the beginning. */
+export class ListExpiredError extends Error {
+  override readonly name = "ListExpiredError";
+}
+
+/** The API server answered with an error status after retries (or a non-retryable one). */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    message: string,
+    readonly status: number | null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The cluster could not be reached at all (DNS, TLS, connection refused, 401). Fatal for a run. */
+export class ClusterUnreachableError extends Error {
+  override readonly name = "ClusterUnreachableError";
+}
+
+/** The store refused or failed a write or read. Fatal for a run. */
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+}
+
+/** The run was stopped before it finished (deadline or signal); no manifest was written. */
+export class SnapshotAbortedError extends Error {
+  override readonly name = "SnapshotAbortedError";
+}

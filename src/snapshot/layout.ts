@@ -1,0 +1,65 @@
+// Every key of the snapshot layout comes from here (the S3/folder tree is a public contract).
+// Keys are relative to the store's root, which already includes the user's prefix.
+import type { ResourceType } from "./ports.js";
+
+/** Written last in a snapshot: its presence means the snapshot is complete. */
+export const MANIFEST_FILE = "manifest.json";
+/** Beside the snapshots: points at the newest snapshot that has a manifest. */
+export const LATEST_KEY = "latest.json";
+/** One small object per run, created exclusively, so two runs in the same second get distinct names. */
+export const RUNS_DIR = ".runs";
+
+/** The default prefix, kept from kube-aws's autosave so existing readers keep working. */
+export function defaultPrefix(clusterName: string): string {
+  return `kube-aws/clusters/${clusterName}/backup`;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** UTC `yyyy-MM-dd_HH-mm-ss`: sorts by time, and is valid in S3 keys and file names. */
+export function formatTimestamp(date: Date): string {
+  return (
+    `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}_` +
+    `${pad(date.getUTCHours())}-${pad(date.getUTCMinutes())}-${pad(date.getUTCSeconds())}`
+  );
+}
+
+/** The n-th candidate name for a snapshot started at `timestamp` (1 = the timestamp itself). */
+export function snapshotName(timestamp: string, n: number): string {
+  return n <= 1 ? timestamp : `${timestamp}-${n}`;
+}
+
+/** True for names formatTimestamp/snapshotName produce. */
+export function isSnapshotName(name: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}(-\d+)?$/.test(name);
+}
+
+/** kubectl's `resource.group` notation; the core group is just `resource`. */
+export function qualifiedResource(type: Pick<ResourceType, "resource" | "group">): string {
+  return type.group ? `${type.resource}.${type.group}` : type.resource;
+}
+
+/** The key of one resource type's file: `<snapshot>/[<namespace>/]<resource>[.<group>].json`. */
+export function resourceFileKey(
+  snapshot: string,
+  type: Pick<ResourceType, "resource" | "group">,
+  namespace?: string,
+): string {
+  const file = `${qualifiedResource(type)}.json`;
+  return namespace ? `${snapshot}/${namespace}/${file}` : `${snapshot}/${file}`;
+}
+
+/** The manifest key of a snapshot. */
+export function manifestKey(snapshot: string): string {
+  return `${snapshot}/${MANIFEST_FILE}`;
+}
+
+/** The run-claim key of a snapshot name. */
+export function claimKey(snapshot: string): string {
+  return `${RUNS_DIR}/${snapshot}.json`;
+}
+
+/** The key relative to its snapshot folder (what the manifest's `files[].key` holds). */
+export function keyInSnapshot(snapshot: string, key: string): string {
+  return key.startsWith(`${snapshot}/`) ? key.slice(snapshot.length + 1) : key;
+}

@@ -1,0 +1,99 @@
+// The small interfaces the snapshot engine depends on. Adapters (Kubernetes over HTTPS, S3,
+// filesystem, EKS) implement them outside src/snapshot; the engine never sees AWS, Lambda or process.
+
+/** A Kubernetes object exactly as the API server served it (raw JSON, no typed model). */
+export type KubeObject = Record<string, unknown> & {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Record<string, unknown> & { name?: string; namespace?: string };
+};
+
+/** One entry of an APIResourceList (GET /api/v1, /apis/<group>/<version>), as served. */
+export interface ApiResource {
+  readonly name: string;
+  readonly namespaced: boolean;
+  readonly kind: string;
+  readonly verbs: readonly string[];
+  readonly group?: string;
+  readonly version?: string;
+}
+
+/** Discovery of one group: its preferred version's resources, or why they could not be read. */
+export type GroupDiscovery =
+  | { readonly group: string; readonly version: string; readonly resources: readonly ApiResource[] }
+  | { readonly group: string; readonly version: string; readonly error: ApiErrorInfo };
+
+export interface ApiErrorInfo {
+  readonly status: number | null;
+  readonly message: string;
+}
+
+/** A resource type the engine will list. `group` is "" for the core group. */
+export interface ResourceType {
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+}
+
+export interface ListPage {
+  readonly items: KubeObject[];
+  /** The continue token of the next page; undefined on the last page. */
+  readonly continue: string | undefined;
+}
+
+/** Read access to a cluster. Implementations retry transient failures themselves. */
+export interface ClusterReader {
+  /** The server's gitVersion, e.g. "v1.36.3". */
+  serverVersion(): Promise<string>;
+  /** Every API group with its preferred version's resources (core group first, group ""). */
+  discover(): Promise<GroupDiscovery[]>;
+  /** One page of a cluster-wide list; throws ListExpiredError when the continue token expired (410). */
+  listPage(type: ResourceType, options: { limit: number; continue?: string | undefined }): Promise<ListPage>;
+}
+
+/** A streamed write of one object: nothing is visible under its key until commit() resolves. */
+export interface ObjectWriter {
+  /** Appends bytes; resolves when the store can take more (back-pressure). */
+  write(chunk: Buffer): Promise<void>;
+  /** Makes the object visible, complete, under its key. */
+  commit(): Promise<void>;
+  /** Discards everything written; the key is left as it was. Safe to call after a failed write. */
+  abort(): Promise<void>;
+}
+
+export interface StoredObjectInfo {
+  readonly key: string;
+  readonly size: number;
+}
+
+/** Where snapshots live. Keys are relative to the store's root ("<prefix>" of the layout). */
+export interface SnapshotStore {
+  /** A human-readable location of a key, for messages (s3://bucket/prefix/key, /dir/prefix/key). */
+  describe(key: string): string;
+  /** Starts a streamed write of `key`. */
+  openWrite(key: string): ObjectWriter;
+  /** Writes a small object in one request. */
+  put(key: string, body: Buffer): Promise<void>;
+  /** Creates `key` only if it does not exist; false if it already did. Used to claim a snapshot name. */
+  createExclusive(key: string, body: Buffer): Promise<boolean>;
+  /** The object's bytes, or undefined if there is no such key. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Every key under `prefix` (recursively), in lexicographic order. */
+  list(prefix: string): AsyncIterable<StoredObjectInfo>;
+  /** Removes `key`; no error if it is absent. */
+  delete(key: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Structured logger; the engine passes context objects, never tokens or object bodies. */
+export interface Logger {
+  debug(message: string, context?: Record<string, unknown>): void;
+  info(message: string, context?: Record<string, unknown>): void;
+  warn(message: string, context?: Record<string, unknown>): void;
+  error(message: string, context?: Record<string, unknown>): void;
+}
