@@ -1,0 +1,468 @@
+// The S3 SnapshotStore: a key is the object `<prefix>/<key>` of one bucket. Every object carries a
+// checksum the server verifies, the configured server-side encryption, and application/json where it
+// is JSON (so the S3 console opens it). SDK errors become StoreErrors here, at the adapter.
+import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { StoreError } from "../snapshot/errors.js";
+import type { ObjectWriter, SnapshotStore, StoredObjectInfo } from "../snapshot/ports.js";
+
+/** Server-side encryption of written objects: SSE-S3, or SSE-KMS (the bucket's default key without an id). */
+export type S3Encryption =
+  | { readonly mode: "AES256" }
+  | { readonly mode: "aws:kms"; readonly kmsKeyId?: string };
+
+export interface S3StoreOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Key prefix of the store ("" for the bucket's root); leading and trailing slashes are ignored. */
+  readonly prefix: string;
+  readonly sse?: S3Encryption;
+  /** Size of each multipart part, and the largest object sent as one PutObject. Default 8 MiB. */
+  readonly partSizeBytes?: number;
+  /** Parts uploaded concurrently per write; memory per write is about partSize × (queueSize + 1). Default 4. */
+  readonly queueSize?: number;
+}
+
+const MiB = 1024 * 1024;
+const DEFAULT_PART_SIZE = 8 * MiB;
+/** S3 rejects parts below 5 MiB (except the last one). */
+const MIN_PART_SIZE = 5 * MiB;
+/** S3 allows at most 10,000 parts per multipart upload (80 GB at the default part size). */
+const MAX_PARTS = 10_000;
+const DEFAULT_QUEUE_SIZE = 4;
+/**
+ * The checksum S3 verifies on every PutObject and UploadPart (and, per part, on completion). CRC32 is the
+ * SDK's default algorithm and cheap to compute; versitygw v1.7 accepts CRC32, CRC32C, SHA1 and SHA256 on
+ * both (CRC64NVME cannot be used with multipart's composite checksums there).
+ */
+const CHECKSUM_ALGORITHM = "CRC32";
+
+/** Connection-level failures: the endpoint was not reached or the connection broke. */
+const NETWORK_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ECONNABORTED",
+]);
+const CREDENTIAL_ERRORS = new Set([
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "InvalidToken",
+  "TokenRefreshRequired",
+]);
+
+/** A bucket (under a prefix) as a snapshot store. */
+export class S3Store implements SnapshotStore {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly sse: S3Encryption | undefined;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  constructor(options: S3StoreOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.prefix = options.prefix.replace(/^\/+|\/+$/g, "");
+    this.sse = options.sse;
+    this.partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
+    this.queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+    if (!Number.isInteger(this.partSize) || this.partSize < MIN_PART_SIZE) {
+      throw new RangeError(`S3Store: partSizeBytes must be an integer of at least ${MIN_PART_SIZE} (5 MiB)`);
+    }
+    if (!Number.isInteger(this.queueSize) || this.queueSize < 1) {
+      throw new RangeError("S3Store: queueSize must be a positive integer");
+    }
+  }
+
+  describe(key: string): string {
+    return `s3://${this.bucket}/${this.objectKey(key)}`;
+  }
+
+  openWrite(key: string): ObjectWriter {
+    checkKey(key);
+    return new S3ObjectWriter({
+      client: this.client,
+      bucket: this.bucket,
+      key: this.objectKey(key),
+      location: this.describe(key),
+      writeParams: this.writeParams(key),
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+    });
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    checkKey(key);
+    try {
+      await this.client.send(
+        new PutObjectCommand({ ...this.writeParams(key), Key: this.objectKey(key), Body: body }),
+      );
+    } catch (err) {
+      throw await toStoreError(err, "write", this.describe(key), this.bucket, this.client);
+    }
+  }
+
+  async createExclusive(key: string, body: Buffer): Promise<boolean> {
+    checkKey(key);
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          ...this.writeParams(key),
+          Key: this.objectKey(key),
+          Body: body,
+          IfNoneMatch: "*",
+        }),
+      );
+      return true;
+    } catch (err) {
+      // 412: the key exists. 409: another conditional write of the same key is in progress, so someone
+      // else is claiming this name right now; either way the name is not ours.
+      const { name, status } = describeError(err);
+      if (name === "PreconditionFailed" || status === 412 || name === "ConditionalRequestConflict")
+        return false;
+      throw await toStoreError(err, "create", this.describe(key), this.bucket, this.client);
+    }
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    checkKey(key);
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
+      if (!res.Body) return Buffer.alloc(0);
+      const bytes = await res.Body.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (err) {
+      const { name, status } = describeError(err);
+      if (name === "NoSuchKey" || name === "NotFound" || (status === 404 && name !== "NoSuchBucket")) {
+        return undefined;
+      }
+      throw await toStoreError(err, "read", this.describe(key), this.bucket, this.client);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
+    const sub = prefix.replace(/^\/+|\/+$/g, "");
+    const dir = [this.prefix, sub].filter((part) => part !== "").join("/");
+    // A trailing slash, so "a/b" lists "a/b/…" but not the sibling "a/bc/…" (as a directory would).
+    const listPrefix = dir === "" ? undefined : `${dir}/`;
+    const strip = this.prefix === "" ? 0 : this.prefix.length + 1;
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token }),
+        );
+      } catch (err) {
+        const location = `s3://${this.bucket}/${listPrefix ?? ""}`;
+        throw await toStoreError(err, "list", location, this.bucket, this.client);
+      }
+      for (const object of page.Contents ?? []) {
+        // Keys ending in "/" are the S3 console's empty "folder" markers, not snapshot files.
+        if (!object.Key || object.Key.endsWith("/")) continue;
+        yield { key: object.Key.slice(strip), size: object.Size ?? 0 };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+    } catch (err) {
+      if (describeError(err).name === "NoSuchKey") return;
+      throw await toStoreError(err, "delete", this.describe(key), this.bucket, this.client);
+    }
+  }
+
+  private objectKey(key: string): string {
+    return this.prefix === "" ? key : `${this.prefix}/${key}`;
+  }
+
+  /** What every PutObject and CreateMultipartUpload of `key` carries. */
+  private writeParams(key: string): WriteParams {
+    return {
+      Bucket: this.bucket,
+      Key: this.objectKey(key),
+      ChecksumAlgorithm: CHECKSUM_ALGORITHM,
+      ...(key.endsWith(".json") ? { ContentType: "application/json" } : {}),
+      ...(this.sse?.mode === "AES256" ? { ServerSideEncryption: "AES256" } : {}),
+      ...(this.sse?.mode === "aws:kms"
+        ? {
+            ServerSideEncryption: "aws:kms",
+            ...(this.sse.kmsKeyId ? { SSEKMSKeyId: this.sse.kmsKeyId } : {}),
+          }
+        : {}),
+    };
+  }
+}
+
+interface WriteParams {
+  readonly Bucket: string;
+  readonly Key: string;
+  readonly ChecksumAlgorithm: typeof CHECKSUM_ALGORITHM;
+  readonly ContentType?: string;
+  readonly ServerSideEncryption?: "AES256" | "aws:kms";
+  readonly SSEKMSKeyId?: string;
+}
+
+interface WriteTarget {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly key: string;
+  readonly location: string;
+  readonly writeParams: WriteParams;
+  readonly partSize: number;
+  readonly queueSize: number;
+}
+
+/**
+ * A streamed write: bytes are buffered until a part is full; an object that never fills a part is sent
+ * as one PutObject on commit(), a larger one as a multipart upload whose parts go out as they fill.
+ *
+ * The multipart calls are driven here rather than by @aws-sdk/lib-storage's Upload because of abort:
+ * Upload.abort() only signals: done() rejects at once, and AbortMultipartUpload is sent later in the
+ * background, once the body stream has ended and the parts in flight settled, so a caller cannot know
+ * when (or whether) the upload is gone. Here abort() resolves only after the parts in flight settled and
+ * the upload was aborted, so no orphan upload (billed storage) is left behind, also after a failed part.
+ */
+class S3ObjectWriter implements ObjectWriter {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private partCount = 0;
+  /** Set when the first part is full; rejects with a StoreError if the upload could not be created. */
+  private uploadId: Promise<string> | undefined;
+  private readonly parts: CompletedPart[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The first failed part; reported by the next write() or commit(). */
+  private failure: StoreError | undefined;
+  private state: "open" | "committing" | "committed" | "aborted" = "open";
+
+  constructor(private readonly target: WriteTarget) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    this.assertWritable();
+    if (chunk.length === 0) return;
+    // A copy: the caller may reuse its buffer as soon as write() resolves.
+    this.chunks.push(Buffer.from(chunk));
+    this.buffered += chunk.length;
+    while (this.buffered >= this.target.partSize) {
+      await this.sendPart(this.takeBuffered(this.target.partSize));
+      this.assertWritable();
+    }
+  }
+
+  async commit(): Promise<void> {
+    if (this.state !== "open") {
+      throw new StoreError(`cannot commit ${this.target.location}: the write was already ${this.state}`);
+    }
+    this.state = "committing";
+    const { client, location, bucket } = this.target;
+    try {
+      if (this.failure) throw this.failure;
+      if (this.uploadId === undefined) {
+        const body = this.takeBuffered(this.buffered);
+        await client.send(new PutObjectCommand({ ...this.target.writeParams, Body: body }));
+      } else {
+        if (this.buffered > 0) await this.sendPart(this.takeBuffered(this.buffered));
+        await Promise.all(this.inFlight);
+        if (this.failure) throw this.failure;
+        const uploadId = await this.uploadId;
+        const parts = [...this.parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+        await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: this.target.key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+        );
+      }
+      this.state = "committed";
+    } catch (err) {
+      const error = await toStoreError(err, "write", location, bucket, client);
+      await this.discard().catch(() => undefined); // the write error is the one to report
+      throw error;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === "committed" || this.state === "aborted") return;
+    await this.discard();
+  }
+
+  private async discard(): Promise<void> {
+    this.state = "aborted";
+    this.chunks = [];
+    this.buffered = 0;
+    if (this.uploadId === undefined) return;
+    // Wait for parts in flight instead of cancelling them: a part the server is still receiving could
+    // land after AbortMultipartUpload and leave the upload behind (S3 documents exactly this).
+    await Promise.all(this.inFlight);
+    let uploadId: string;
+    try {
+      uploadId = await this.uploadId;
+    } catch {
+      return; // never created, nothing to abort
+    }
+    const { client, bucket, key, location } = this.target;
+    try {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    } catch (err) {
+      if (describeError(err).name === "NoSuchUpload") return;
+      throw await toStoreError(err, "abort the upload of", location, bucket, client);
+    }
+  }
+
+  /** Removes and returns the first `size` buffered bytes (size ≤ buffered). */
+  private takeBuffered(size: number): Buffer {
+    const all =
+      this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
+    const rest = all.subarray(size);
+    // Copy a small remainder, so the part's buffer is not kept alive by it; a large one becomes parts next.
+    this.chunks = rest.length === 0 ? [] : [rest.length < this.target.partSize ? Buffer.from(rest) : rest];
+    this.buffered = rest.length;
+    return all.subarray(0, size);
+  }
+
+  /** Starts uploading one part, then waits until fewer than queueSize parts are in flight. */
+  private async sendPart(body: Buffer): Promise<void> {
+    this.partCount += 1;
+    if (this.partCount > MAX_PARTS) {
+      throw new StoreError(
+        `cannot write ${this.target.location}: more than ${MAX_PARTS} parts of ${this.target.partSize} bytes`,
+      );
+    }
+    this.uploadId ??= this.createUpload();
+    const upload = this.uploadPart(this.partCount, body);
+    this.inFlight.add(upload);
+    void upload.finally(() => this.inFlight.delete(upload));
+    while (this.inFlight.size >= this.target.queueSize) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  private createUpload(): Promise<string> {
+    const { client, location, bucket } = this.target;
+    const created = (async () => {
+      try {
+        const res = await client.send(new CreateMultipartUploadCommand(this.target.writeParams));
+        if (!res.UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
+        return res.UploadId;
+      } catch (err) {
+        throw await toStoreError(err, "write", location, bucket, client);
+      }
+    })();
+    created.catch(() => undefined); // observed by every part and by discard()
+    return created;
+  }
+
+  /** Never rejects: a failure is kept in `failure` for the next write() or commit(). */
+  private async uploadPart(partNumber: number, body: Buffer): Promise<void> {
+    const { client, location, bucket, key } = this.target;
+    try {
+      const uploadId = await (this.uploadId as Promise<string>);
+      const res = await client.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ChecksumAlgorithm: CHECKSUM_ALGORITHM,
+        }),
+      );
+      this.parts.push({ PartNumber: partNumber, ETag: res.ETag, ChecksumCRC32: res.ChecksumCRC32 });
+    } catch (err) {
+      this.failure ??= await toStoreError(err, "write", location, bucket, client);
+    }
+  }
+
+  private assertWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.state !== "open") {
+      throw new StoreError(`cannot write ${this.target.location}: the write was already ${this.state}`);
+    }
+  }
+}
+
+/** Keys are relative, "/"-separated paths, so they map onto a directory tree the same way in every store. */
+function checkKey(key: string): void {
+  const segments = key.split("/");
+  if (key === "" || segments.includes("") || segments.includes(".") || segments.includes("..")) {
+    throw new StoreError(
+      `invalid key "${key}": a key must be a relative path without empty, "." or ".." segments`,
+    );
+  }
+}
+
+function describeError(err: unknown): { name: string; status: number | undefined; code: string | undefined } {
+  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
+  return {
+    name: typeof e?.name === "string" ? e.name : "",
+    status: typeof e?.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined,
+    code: typeof e?.code === "string" ? e.code : undefined,
+  };
+}
+
+/** An SDK failure as a StoreError naming the bucket/key and the cause in words (never credentials). */
+async function toStoreError(
+  err: unknown,
+  verb: string,
+  location: string,
+  bucket: string,
+  client: S3Client,
+): Promise<StoreError> {
+  if (err instanceof StoreError) return err;
+  const { name, status, code } = describeError(err);
+  const detail = err instanceof Error ? err.message : String(err);
+  let message: string;
+  if (name === "NoSuchBucket") {
+    message = `cannot ${verb} ${location}: bucket "${bucket}" does not exist`;
+  } else if (name === "AccessDenied" || name === "AllAccessDisabled" || name === "Forbidden") {
+    message = `access denied to ${location} (cannot ${verb})`;
+  } else if (CREDENTIAL_ERRORS.has(name)) {
+    message = `cannot ${verb} ${location}: S3 rejected the credentials (${name})`;
+  } else if (name === "CredentialsProviderError") {
+    message = `cannot ${verb} ${location}: no usable AWS credentials were found`;
+  } else if ((code && NETWORK_ERROR_CODES.has(code)) || name === "TimeoutError") {
+    message = `cannot reach S3 endpoint ${await endpointOf(client)} (${code ?? name}) to ${verb} ${location}`;
+  } else if (status === 403) {
+    message = `access denied to ${location} (cannot ${verb}: ${name})`;
+  } else {
+    message = `cannot ${verb} ${location}: ${name || "error"}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
+  }
+  return new StoreError(message, { cause: err });
+}
+
+/** The endpoint for messages: the configured one (host only, no user info), or AWS's for the region. */
+async function endpointOf(client: S3Client): Promise<string> {
+  try {
+    const endpoint = await client.config.endpoint?.();
+    if (endpoint)
+      return `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ""}`;
+    return `of region ${await client.config.region()}`;
+  } catch {
+    return "(unknown)";
+  }
+}
