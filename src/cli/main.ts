@@ -1,6 +1,7 @@
 // The CLI's outermost layer: parse argv into a command, run it, turn errors into exit codes.
 import pkg from "../../package.json" with { type: "json" };
 import { parseCommand, USAGE, UsageError } from "./parse.js";
+import { runSnapshot } from "./snapshot.js";
 
 /** What the CLI may touch of the process; tests pass their own. */
 export interface CliIo {
@@ -13,7 +14,7 @@ export interface CliIo {
 /** Runs the CLI and returns the exit code: 0 ok, 1 failed or partial, 2 bad usage. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   try {
-    const command = parseCommand(argv);
+    const command = parseCommand(argv, io.env);
     switch (command.name) {
       case "help":
         io.stdout.write(USAGE);
@@ -21,6 +22,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case "version":
         io.stdout.write(`${pkg.name} ${pkg.version}\n`);
         return 0;
+      case "snapshot":
+        return await runSnapshot(command, io);
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -1,25 +1,83 @@
 // argv → command data, as pure functions (no I/O), so parsing reads like a spec in tests.
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { type ResourceFilters, validateFilters } from "../snapshot/filters.js";
 
 /** Bad flags or arguments; the message names each problem. Exit code 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-export type Command = { readonly name: "help" } | { readonly name: "version" };
+export type SseSettings =
+  | { readonly mode: "AES256" }
+  | { readonly mode: "aws:kms"; readonly kmsKeyId?: string };
+
+/** Where snapshots are written or read. */
+export type Target =
+  | { readonly kind: "dir"; readonly dir: string }
+  | {
+      readonly kind: "s3";
+      readonly bucket: string;
+      readonly endpoint?: string | undefined;
+      readonly region?: string | undefined;
+      readonly sse?: SseSettings | undefined;
+    };
+
+export interface SnapshotCommand {
+  readonly name: "snapshot";
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly target: Target;
+  readonly prefix?: string | undefined;
+  readonly clusterName?: string | undefined;
+  readonly filters: ResourceFilters;
+  readonly pageSize: number;
+  readonly concurrency: number;
+  readonly raw: boolean;
+  readonly json: boolean;
+}
+
+export type Command = { readonly name: "help" } | { readonly name: "version" } | SnapshotCommand;
+
+export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_CONCURRENCY = 4;
+/** kube-apiserver caps nothing, but pages beyond this only cost memory. */
+const MAX_PAGE_SIZE = 10_000;
+/** More parallel lists than this only queue up in API priority and fairness. */
+const MAX_CONCURRENCY = 32;
 
 export const USAGE = `Usage: kube-autosave <command> [options]
 
 Commands:
+  snapshot             snapshot every resource of a cluster to a folder or S3
   help                 show this help
   version              print the version
 
-Options:
-  -h, --help           show this help
-  -v, --version        print the version
+snapshot options:
+  --kubeconfig FILE          kubeconfig (default: $KUBECONFIG or ~/.kube/config)
+  --context NAME             kubeconfig context (default: its current-context)
+  --out DIR                  write under DIR (default: ./backups)
+  --bucket NAME              write to this S3 bucket instead of a folder
+    --endpoint URL           S3-compatible endpoint (path-style addressing)
+    --region REGION          S3 region (default: $AWS_REGION)
+    --sse AES256|aws:kms     server-side encryption of every object
+    --kms-key-id ID          KMS key for --sse aws:kms (default: the bucket's AWS-managed key)
+  --prefix P                 key prefix (default: kube-aws/clusters/<cluster-name>/backup)
+  --cluster-name NAME        name recorded in the manifest and prefix (default: the context name)
+  --include-namespaces L     comma-separated namespace globs (default: *)
+  --exclude-namespaces L     comma-separated namespace globs
+  --include-resources L      resource or resource.group globs (default: *); naming a type that is
+                             excluded by default (e.g. events) includes it
+  --exclude-resources L      resource globs excluded in addition to the defaults
+  --page-size N              items per list request, 1-${MAX_PAGE_SIZE} (default: ${DEFAULT_PAGE_SIZE})
+  --concurrency N            resource types listed at once, 1-${MAX_CONCURRENCY} (default: ${DEFAULT_CONCURRENCY})
+  --raw                      store objects exactly as served (no cleaning)
+  --json                     print the summary as JSON
+
+Exit codes: 0 completed, 1 failed (no snapshot), 2 bad usage, 3 partially failed (see errors).
 `;
 
-/** Parses the whole argv (without node and the script path). */
-export function parseCommand(argv: readonly string[]): Command {
+/** Parses the whole argv (without node and the script path). `env` supplies defaults (AWS_REGION). */
+export function parseCommand(argv: readonly string[], env: Record<string, string | undefined> = {}): Command {
   const [first, ...rest] = argv;
   if (first === undefined || first === "help" || first === "--help" || first === "-h")
     return { name: "help" };
@@ -27,6 +85,171 @@ export function parseCommand(argv: readonly string[]): Command {
     if (rest.length > 0) throw new UsageError(`version takes no arguments (got ${rest.join(" ")})`);
     return { name: "version" };
   }
+  if (first === "snapshot") return parseSnapshot(rest, env);
   if (first.startsWith("-")) throw new UsageError(`unknown option ${first}`);
   throw new UsageError(`unknown command "${first}"`);
+}
+
+const SNAPSHOT_OPTIONS = {
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  out: { type: "string" },
+  bucket: { type: "string" },
+  endpoint: { type: "string" },
+  region: { type: "string" },
+  sse: { type: "string" },
+  "kms-key-id": { type: "string" },
+  prefix: { type: "string" },
+  "cluster-name": { type: "string" },
+  "include-namespaces": { type: "string", multiple: true },
+  "exclude-namespaces": { type: "string", multiple: true },
+  "include-resources": { type: "string", multiple: true },
+  "exclude-resources": { type: "string", multiple: true },
+  "page-size": { type: "string" },
+  concurrency: { type: "string" },
+  raw: { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(argv: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+  } catch (err) {
+    // node's messages name the flag ("Unknown option '--x'"); keep them, drop the advice about '--'.
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
+  }
+}
+
+/** Splits repeatable comma-separated list flags: `--x a,b --x c` → [a, b, c]. */
+export function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+}
+
+function parseIntFlag(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  max: number,
+  problems: string[],
+): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+    problems.push(`--${name} must be a whole number from 1 to ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+/** Cluster names become part of S3 keys and folder names. */
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** S3 bucket naming rules (the common subset). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function parseSnapshot(argv: readonly string[], env: Record<string, string | undefined>): SnapshotCommand {
+  const { values: v, positionals } = parseFlags(argv, SNAPSHOT_OPTIONS);
+  const problems: string[] = [];
+  if (positionals.length > 0) problems.push(`snapshot takes no arguments (got ${positionals.join(" ")})`);
+  const filters: ResourceFilters = {
+    includeResources: v["include-resources"] ? splitList(v["include-resources"]) : ["*"],
+    excludeResources: splitList(v["exclude-resources"]),
+    includeNamespaces: v["include-namespaces"] ? splitList(v["include-namespaces"]) : ["*"],
+    excludeNamespaces: splitList(v["exclude-namespaces"]),
+  };
+  problems.push(
+    ...validateFilters(filters, {
+      includeResources: "--include-resources",
+      excludeResources: "--exclude-resources",
+      includeNamespaces: "--include-namespaces",
+      excludeNamespaces: "--exclude-namespaces",
+    }),
+  );
+  const target = parseTarget(v, env, problems);
+  const clusterName = v["cluster-name"];
+  if (clusterName !== undefined && !CLUSTER_NAME.test(clusterName)) {
+    problems.push(
+      `--cluster-name "${clusterName}" must be letters, digits, '.', '_' or '-' (it becomes part of the prefix)`,
+    );
+  }
+  const prefix = v.prefix === undefined ? undefined : v.prefix.replace(/^\/+|\/+$/g, "");
+  if (
+    prefix !== undefined &&
+    (prefix.split("/").some((s) => s === ".." || s === ".") || /\/\//.test(prefix))
+  ) {
+    problems.push(`--prefix "${v.prefix}" must not contain '.', '..' or empty segments`);
+  }
+  const pageSize = parseIntFlag("page-size", v["page-size"], DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, problems);
+  const concurrency = parseIntFlag(
+    "concurrency",
+    v.concurrency,
+    DEFAULT_CONCURRENCY,
+    MAX_CONCURRENCY,
+    problems,
+  );
+  for (const name of ["kubeconfig", "context", "out", "bucket", "endpoint", "region", "prefix"] as const) {
+    if (v[name] === "") problems.push(`--${name} must not be empty`);
+  }
+  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
+  return {
+    name: "snapshot",
+    kubeconfig: v.kubeconfig,
+    context: v.context,
+    target,
+    prefix,
+    clusterName,
+    filters,
+    pageSize,
+    concurrency,
+    raw: v.raw ?? false,
+    json: v.json ?? false,
+  };
+}
+
+function parseTarget(
+  v: {
+    out?: string;
+    bucket?: string;
+    endpoint?: string;
+    region?: string;
+    sse?: string;
+    "kms-key-id"?: string;
+  },
+  env: Record<string, string | undefined>,
+  problems: string[],
+): Target {
+  const s3Only = (["endpoint", "region", "sse", "kms-key-id"] as const).filter((k) => v[k] !== undefined);
+  if (v.bucket === undefined) {
+    for (const k of s3Only) problems.push(`--${k} only applies with --bucket`);
+    return { kind: "dir", dir: v.out ?? "./backups" };
+  }
+  if (v.out !== undefined)
+    problems.push("--out and --bucket cannot be used together (choose a folder or S3)");
+  if (v.bucket !== "" && !BUCKET_NAME.test(v.bucket))
+    problems.push(`--bucket "${v.bucket}" is not a valid S3 bucket name`);
+  if (v.endpoint !== undefined && v.endpoint !== "") {
+    let url: URL | undefined;
+    try {
+      url = new URL(v.endpoint);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
+      problems.push(`--endpoint "${v.endpoint}" is not an http(s) URL`);
+  }
+  let sse: SseSettings | undefined;
+  if (v.sse === "AES256") sse = { mode: "AES256" };
+  else if (v.sse === "aws:kms")
+    sse = v["kms-key-id"] ? { mode: "aws:kms", kmsKeyId: v["kms-key-id"] } : { mode: "aws:kms" };
+  else if (v.sse !== undefined) problems.push(`--sse must be AES256 or aws:kms (got "${v.sse}")`);
+  if (v["kms-key-id"] !== undefined && v.sse !== "aws:kms")
+    problems.push("--kms-key-id requires --sse aws:kms");
+  return {
+    kind: "s3",
+    bucket: v.bucket,
+    endpoint: v.endpoint,
+    region: v.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+    sse,
+  };
 }

@@ -63,3 +63,15 @@ export function claimKey(snapshot: string): string {
 export function keyInSnapshot(snapshot: string, key: string): string {
   return key.startsWith(`${snapshot}/`) ? key.slice(snapshot.length + 1) : key;
 }
+
+/** Orders snapshot names by time, then by their `-N` suffix (so `…-10` sorts after `…-2`). */
+export function compareSnapshotNames(a: string, b: string): number {
+  const split = (s: string) => {
+    const m = /^(.*?_\d{2}-\d{2}-\d{2})(?:-(\d+))?$/.exec(s);
+    return m ? { base: m[1] ?? s, n: Number(m[2] ?? 1) } : { base: s, n: 1 };
+  };
+  const x = split(a);
+  const y = split(b);
+  if (x.base !== y.base) return x.base < y.base ? -1 : 1;
+  return x.n - y.n;
+}

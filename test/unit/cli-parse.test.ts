@@ -17,3 +17,108 @@ describe("parseCommand", () => {
     expect(() => parseCommand(["--bogus"])).toThrow(new UsageError("unknown option --bogus"));
   });
 });
+
+describe("parseCommand snapshot", () => {
+  const snap = (...argv: string[]) => parseCommand(["snapshot", ...argv], { AWS_REGION: "eu-west-1" });
+
+  it("defaults to ./backups, every namespace and resource, pages of 500, 4 at once", () => {
+    expect(snap()).toEqual({
+      name: "snapshot",
+      kubeconfig: undefined,
+      context: undefined,
+      target: { kind: "dir", dir: "./backups" },
+      prefix: undefined,
+      clusterName: undefined,
+      filters: {
+        includeResources: ["*"],
+        excludeResources: [],
+        includeNamespaces: ["*"],
+        excludeNamespaces: [],
+      },
+      pageSize: 500,
+      concurrency: 4,
+      raw: false,
+      json: false,
+    });
+  });
+  it("splits comma lists and repeated flags", () => {
+    const cmd = snap(
+      "--include-namespaces",
+      "a,b",
+      "--include-namespaces",
+      "c",
+      "--exclude-resources",
+      "secrets, *.example.com",
+    );
+    expect(cmd).toMatchObject({
+      filters: { includeNamespaces: ["a", "b", "c"], excludeResources: ["secrets", "*.example.com"] },
+    });
+  });
+  it("targets S3 with --bucket, taking the region from AWS_REGION", () => {
+    expect(
+      snap(
+        "--bucket",
+        "my-backups",
+        "--endpoint",
+        "http://127.0.0.1:9000",
+        "--sse",
+        "aws:kms",
+        "--kms-key-id",
+        "k-1",
+      ),
+    ).toMatchObject({
+      target: {
+        kind: "s3",
+        bucket: "my-backups",
+        endpoint: "http://127.0.0.1:9000",
+        region: "eu-west-1",
+        sse: { mode: "aws:kms", kmsKeyId: "k-1" },
+      },
+    });
+  });
+  it("strips slashes around the prefix", () => {
+    expect(snap("--prefix", "/team/backups/")).toMatchObject({ prefix: "team/backups" });
+  });
+  it("reports every problem at once, each naming its flag", () => {
+    const err = (() => {
+      try {
+        snap(
+          "--out",
+          "x",
+          "--bucket",
+          "Bad_Bucket",
+          "--page-size",
+          "0",
+          "--concurrency",
+          "many",
+          "--include-resources",
+          "Pods",
+          "--sse",
+          "des",
+        );
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(UsageError);
+    const lines = err?.message.split("\n  ") ?? [];
+    expect(lines).toEqual([
+      "--include-resources: \"Pods\" is not a valid resource name or glob (use lowercase letters, digits, '-', '.', '*', '?')",
+      "--out and --bucket cannot be used together (choose a folder or S3)",
+      '--bucket "Bad_Bucket" is not a valid S3 bucket name',
+      '--sse must be AES256 or aws:kms (got "des")',
+      '--page-size must be a whole number from 1 to 10000 (got "0")',
+      '--concurrency must be a whole number from 1 to 32 (got "many")',
+    ]);
+  });
+  it("rejects S3 flags without --bucket and --kms-key-id without aws:kms", () => {
+    expect(() => snap("--endpoint", "http://x")).toThrow("--endpoint only applies with --bucket");
+    expect(() => snap("--bucket", "b-1", "--kms-key-id", "k")).toThrow("--kms-key-id requires --sse aws:kms");
+  });
+  it("rejects an unknown flag by name", () => {
+    expect(() => snap("--bogus")).toThrow(/Unknown option '--bogus'/);
+  });
+  it("rejects a cluster name that cannot be part of a prefix", () => {
+    expect(() => snap("--cluster-name", "a/b")).toThrow(/--cluster-name "a\/b" must be letters/);
+  });
+});

@@ -1,0 +1,144 @@
+// `kube-autosave snapshot`: wire a kubeconfig, a folder or S3 store and the engine; report.
+import { join, resolve } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
+import pkg from "../../package.json" with { type: "json" };
+import { KubeClient } from "../kube/client.js";
+import { defaultKubeconfigPath, loadKubeconfig } from "../kube/kubeconfig.js";
+import { KubeClusterReader } from "../kube/reader.js";
+import { defaultPrefix, type ProgressEvent, type SnapshotResult, takeSnapshot } from "../snapshot/index.js";
+import type { Logger, SnapshotStore } from "../snapshot/ports.js";
+import { FsStore } from "../stores/fs.js";
+import { S3Store } from "../stores/s3.js";
+import type { CliIo } from "./main.js";
+import type { SnapshotCommand, Target } from "./parse.js";
+
+/** Exit code of a snapshot that was written with errors (status PartiallyFailed). */
+export const EXIT_PARTIAL = 3;
+
+/** Builds the store for a target and prefix (shared by the commands that read or write snapshots). */
+export function openStore(
+  target: Target,
+  prefix: string,
+  io: Pick<CliIo, "cwd" | "env">,
+): { store: SnapshotStore; close(): void } {
+  if (target.kind === "dir")
+    return { store: new FsStore(join(resolve(io.cwd(), target.dir), prefix)), close: () => undefined };
+  const {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_SESSION_TOKEN: sessionToken,
+  } = io.env;
+  const client = new S3Client({
+    region: target.region ?? "us-east-1",
+    // Keys in the CLI's environment win; otherwise the SDK's chain (profiles, SSO, instance roles).
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+      : {}),
+    ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
+  });
+  return {
+    store: new S3Store({ client, bucket: target.bucket, prefix, ...(target.sse ? { sse: target.sse } : {}) }),
+    close: () => client.destroy(),
+  };
+}
+
+/** A logger for terminals: warnings and errors as text on stderr, with their context. */
+export function stderrLogger(io: Pick<CliIo, "stderr">): Logger {
+  const line = (level: string, message: string, context?: Record<string, unknown>) => {
+    const extra = context
+      ? Object.entries(context).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      : [];
+    io.stderr.write(`${level}: ${message}${extra.length ? ` (${extra.join(", ")})` : ""}\n`);
+  };
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (m, c) => line("warning", m, c),
+    error: (m, c) => line("error", m, c),
+  };
+}
+
+function progressPrinter(io: Pick<CliIo, "stderr">): ((e: ProgressEvent) => void) | undefined {
+  if (!io.stderr.isTTY) return undefined;
+  return (e) => {
+    if (e.phase === "listing") io.stderr.write(`\r\x1b[K  ${e.resource}: ${e.items} items…`);
+    else if (e.phase === "done") io.stderr.write(`\r\x1b[K  ${e.resource}: ${e.items} items\n`);
+    else if (e.phase === "failed") io.stderr.write(`\r\x1b[K  ${e.resource}: FAILED\n`);
+  };
+}
+
+/** The one-screen summary printed at the end of a run. */
+export function formatSummary(result: SnapshotResult, location: string): string {
+  const m = result.manifest;
+  const mib = (m.totals.bytes / 1024 / 1024).toFixed(2);
+  const seconds = ((Date.parse(m.completedAt) - Date.parse(m.startedAt)) / 1000).toFixed(1);
+  const lines = [
+    `Snapshot ${m.snapshot} of ${m.cluster.name} (${m.cluster.serverVersion}): ${m.status}`,
+    `  location:       ${location}`,
+    `  resource types: ${m.totals.resourceTypes}`,
+    `  files:          ${m.totals.files}`,
+    `  items:          ${m.totals.items}`,
+    `  size:           ${mib} MiB`,
+    `  duration:       ${seconds} s`,
+    `  skipped types:  ${m.skipped.length}`,
+  ];
+  if (m.errors.length > 0) {
+    lines.push(`  errors:         ${m.errors.length}`);
+    for (const e of m.errors)
+      lines.push(
+        `    ${e.resource}${e.namespace ? ` in ${e.namespace}` : ""}: ${e.status ?? "-"} ${e.message}`,
+      );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Runs the snapshot command; returns the exit code. */
+export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<number> {
+  const conn = await loadKubeconfig(cmd.kubeconfig ?? defaultKubeconfigPath(io.env), cmd.context);
+  const clusterName = cmd.clusterName ?? conn.name.replace(/[^A-Za-z0-9._-]/g, "_");
+  const prefix = cmd.prefix ?? defaultPrefix(clusterName);
+  const logger = stderrLogger(io);
+  const client = new KubeClient(conn, {
+    maxSockets: cmd.concurrency + 2,
+    onRetry: (r) =>
+      logger.warn("retrying a request", {
+        path: r.path.split("?")[0],
+        attempt: r.attempt,
+        delayMs: r.delayMs,
+        reason: r.reason,
+      }),
+  });
+  const { store, close } = openStore(cmd.target, prefix, io);
+  try {
+    const result = await takeSnapshot(
+      {
+        cluster: new KubeClusterReader(client),
+        store,
+        clock: { now: () => new Date() },
+        logger,
+        onProgress: progressPrinter(io),
+      },
+      {
+        clusterName,
+        filters: cmd.filters,
+        pageSize: cmd.pageSize,
+        concurrency: cmd.concurrency,
+        raw: cmd.raw,
+        toolVersion: pkg.version,
+      },
+    );
+    const location = store.describe(result.snapshot);
+    if (cmd.json) {
+      const { resources: _r, files: _f, skipped: _s, ...summary } = result.manifest;
+      io.stdout.write(
+        `${JSON.stringify({ location, manifestKey: store.describe(result.manifestKey), requests: client.requestCount, ...summary }, null, 2)}\n`,
+      );
+    } else {
+      io.stdout.write(formatSummary(result, location));
+    }
+    return result.manifest.status === "Completed" ? 0 : EXIT_PARTIAL;
+  } finally {
+    client.close();
+    close();
+  }
+}

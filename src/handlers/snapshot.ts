@@ -1,0 +1,167 @@
+// The Lambda: validate configuration and event, reach the EKS cluster, run the engine into S3,
+// log one summary line, emit EMF metrics, return the summary (or throw so Lambda counts an Error).
+
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { EKSClient } from "@aws-sdk/client-eks";
+import { S3Client } from "@aws-sdk/client-s3";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import pkg from "../../package.json" with { type: "json" };
+import { eksConnection } from "../eks/cluster.js";
+import { KubeClient } from "../kube/client.js";
+import type { ClusterConnection } from "../kube/connection.js";
+import { KubeClusterReader } from "../kube/reader.js";
+import { takeSnapshot } from "../snapshot/engine.js";
+import type { Logger as EngineLogger } from "../snapshot/ports.js";
+import { S3Store } from "../stores/s3.js";
+import { type HandlerConfig, parseHandlerConfig, parseInvocation } from "./config.js";
+
+/** The part of the Lambda context the handler uses. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export interface SnapshotSummary {
+  readonly snapshot: string;
+  readonly location: string;
+  readonly status: "Completed" | "PartiallyFailed";
+  readonly cluster: string;
+  readonly trigger: "schedule" | "manual";
+  readonly resourceTypes: number;
+  readonly files: number;
+  readonly items: number;
+  readonly bytes: number;
+  readonly errors: number;
+  readonly durationSeconds: number;
+}
+
+const logger = new Logger({ serviceName: "kube-autosave" });
+const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "KubeAutosave",
+  serviceName: "kube-autosave",
+});
+
+// Parsed on the first invocation and kept: the environment does not change within a sandbox.
+let config: HandlerConfig | undefined;
+
+function engineLogger(): EngineLogger {
+  return {
+    debug: (m, c) => logger.debug(m, c ?? {}),
+    info: (m, c) => logger.info(m, c ?? {}),
+    warn: (m, c) => logger.warn(m, c ?? {}),
+    error: (m, c) => logger.error(m, c ?? {}),
+  };
+}
+
+/** Connects to the cluster: DescribeCluster + STS token; the connection override exists for tests. */
+async function connect(cfg: HandlerConfig, cluster: string): Promise<ClusterConnection> {
+  const eks = new EKSClient({
+    region: cfg.region,
+    ...(cfg.eksEndpoint ? { endpoint: cfg.eksEndpoint } : {}),
+  });
+  const credentials = defaultProvider();
+  try {
+    return await eksConnection({
+      clusterName: cluster,
+      region: cfg.region,
+      eks,
+      credentials: () => credentials(),
+      clock: { now: () => new Date() },
+    });
+  } finally {
+    eks.destroy();
+  }
+}
+
+/** Lambda entry point for the EventBridge schedule and manual invokes. */
+export async function handler(event: unknown, context: InvocationContext): Promise<SnapshotSummary> {
+  const started = Date.now();
+  let cluster = "unknown";
+  try {
+    config ??= parseHandlerConfig(process.env);
+    const request = parseInvocation(event, config);
+    cluster = request.cluster;
+    metrics.addDimension("Cluster", cluster);
+    logger.appendKeys({ cluster, trigger: request.trigger });
+
+    // Stop before Lambda kills us: an aborted run writes no manifest and says so in the log.
+    const deadline = new AbortController();
+    const stopInMs = Math.max(0, context.getRemainingTimeInMillis() - config.deadlineMarginMs);
+    const timer = setTimeout(
+      () => deadline.abort(new Error(`Lambda deadline in ${config?.deadlineMarginMs} ms`)),
+      stopInMs,
+    );
+    const conn = await connect(config, cluster);
+    const kube = new KubeClient(conn, {
+      maxSockets: config.concurrency + 2,
+      onRetry: (r) =>
+        logger.warn("retrying a Kubernetes request", {
+          path: r.path.split("?")[0],
+          attempt: r.attempt,
+          delayMs: r.delayMs,
+          reason: r.reason,
+        }),
+    });
+    const s3 = new S3Client({
+      region: config.region,
+      ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
+    });
+    const store = new S3Store({
+      client: s3,
+      bucket: config.bucket,
+      prefix: request.prefix,
+      ...(config.sse ? { sse: config.sse } : {}),
+    });
+    try {
+      const result = await takeSnapshot(
+        {
+          cluster: new KubeClusterReader(kube),
+          store,
+          clock: { now: () => new Date() },
+          logger: engineLogger(),
+        },
+        {
+          clusterName: cluster,
+          filters: request.filters,
+          pageSize: config.pageSize,
+          concurrency: config.concurrency,
+          raw: request.raw,
+          toolVersion: pkg.version,
+          signal: deadline.signal,
+        },
+      );
+      const m = result.manifest;
+      const summary: SnapshotSummary = {
+        snapshot: result.snapshot,
+        location: store.describe(result.snapshot),
+        status: m.status,
+        cluster,
+        trigger: request.trigger,
+        ...m.totals,
+        errors: m.errors.length,
+        durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+      };
+      metrics.addMetric("SnapshotCompleted", MetricUnit.Count, 1);
+      metrics.addMetric("SnapshotErrors", MetricUnit.Count, m.errors.length);
+      metrics.addMetric("Items", MetricUnit.Count, m.totals.items);
+      metrics.addMetric("Bytes", MetricUnit.Bytes, m.totals.bytes);
+      metrics.addMetric("DurationSeconds", MetricUnit.Seconds, summary.durationSeconds);
+      logger.info("snapshot summary", { ...summary, apiRequests: kube.requestCount });
+      return summary;
+    } finally {
+      clearTimeout(timer);
+      kube.close();
+      s3.destroy();
+    }
+  } catch (err) {
+    metrics.addDimension("Cluster", cluster);
+    metrics.addMetric("SnapshotCompleted", MetricUnit.Count, 0);
+    metrics.addMetric("SnapshotErrors", MetricUnit.Count, 1);
+    metrics.addMetric("DurationSeconds", MetricUnit.Seconds, Math.round((Date.now() - started) / 100) / 10);
+    logger.error("snapshot failed", { error: (err as Error).name, message: (err as Error).message });
+    throw err;
+  } finally {
+    metrics.publishStoredMetrics();
+    logger.resetKeys();
+  }
+}

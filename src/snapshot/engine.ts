@@ -1,0 +1,377 @@
+// The snapshot engine: discover every listable type, list each ONCE across all namespaces page by
+// page, stream the cleaned items into one List file per (type, namespace), then write the manifest
+// last. Knows nothing of AWS, Lambda or the process: everything comes in through ports.
+import { cleanObject } from "./clean.js";
+import { selectResourceTypes } from "./discovery.js";
+import { ApiError, ListExpiredError, SnapshotAbortedError } from "./errors.js";
+import type { ResourceFilters } from "./filters.js";
+import { namespaceIncluded } from "./filters.js";
+import {
+  claimKey,
+  compareSnapshotNames,
+  formatTimestamp,
+  keyInSnapshot,
+  LATEST_KEY,
+  manifestKey,
+  qualifiedResource,
+  resourceFileKey,
+  snapshotName,
+} from "./layout.js";
+import { type FileSummary, ListFileWriter } from "./list-file.js";
+import {
+  type LatestPointer,
+  MANIFEST_API_VERSION,
+  type ManifestError,
+  type ManifestFile,
+  type ManifestResource,
+  type SnapshotManifest,
+} from "./manifest.js";
+import type { Clock, ClusterReader, KubeObject, Logger, ResourceType, SnapshotStore } from "./ports.js";
+
+/** An expired continue token restarts the type's list; after this many restarts the type fails. */
+const MAX_LIST_RESTARTS = 3;
+/** Candidate names per second before giving up (`ts`, `ts-2` … `ts-100`). */
+const MAX_NAME_ATTEMPTS = 100;
+
+export interface SnapshotOptions {
+  readonly clusterName: string;
+  readonly filters: ResourceFilters;
+  /** Items per list request (`limit`). */
+  readonly pageSize: number;
+  /** Resource types listed at once. */
+  readonly concurrency: number;
+  /** Store objects exactly as served (no cleaning). */
+  readonly raw: boolean;
+  readonly toolVersion: string;
+  /** Aborting (deadline, signal) stops the run between pages; no manifest is written. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Progress of one resource type, for terminals and logs. */
+export interface ProgressEvent {
+  readonly resource: string;
+  readonly phase: "listing" | "done" | "failed" | "restarted";
+  readonly items: number;
+}
+
+export interface SnapshotDeps {
+  readonly cluster: ClusterReader;
+  readonly store: SnapshotStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly onProgress?: ((event: ProgressEvent) => void) | undefined;
+}
+
+export interface SnapshotResult {
+  readonly snapshot: string;
+  /** Store key of the manifest. */
+  readonly manifestKey: string;
+  readonly manifest: SnapshotManifest;
+}
+
+type TypeOutcome =
+  | { readonly ok: true; readonly resource: ManifestResource; readonly files: ManifestFile[] }
+  | { readonly ok: false; readonly error: ManifestError };
+
+/** Takes one snapshot. Resolves with the manifest (Completed or PartiallyFailed); rejects, with no manifest written, when the cluster or store fails or the run is aborted. */
+export async function takeSnapshot(deps: SnapshotDeps, options: SnapshotOptions): Promise<SnapshotResult> {
+  const { cluster, store, clock, logger } = deps;
+  const serverVersion = await cluster.serverVersion();
+  const startedAt = clock.now();
+  const snapshot = await claimSnapshotName(store, formatTimestamp(startedAt), {
+    cluster: options.clusterName,
+    startedAt: startedAt.toISOString(),
+    tool: options.toolVersion,
+  });
+  logger.info("snapshot started", {
+    snapshot,
+    cluster: options.clusterName,
+    serverVersion,
+    location: store.describe(snapshot),
+  });
+
+  const selection = selectResourceTypes(await cluster.discover(), options.filters);
+  const run = new TypeBackup(deps, options, snapshot);
+  const outcomes = await runPool(selection.types, options.concurrency, run);
+
+  const resources: ManifestResource[] = [];
+  const files: ManifestFile[] = [];
+  const errors: ManifestError[] = [...selection.errors];
+  for (const outcome of outcomes) {
+    if (outcome.ok) {
+      resources.push(outcome.resource);
+      files.push(...outcome.files);
+    } else {
+      errors.push(outcome.error);
+    }
+  }
+  files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const completedAt = clock.now();
+  const manifest: SnapshotManifest = {
+    apiVersion: MANIFEST_API_VERSION,
+    kind: "SnapshotManifest",
+    snapshot,
+    cluster: { name: options.clusterName, serverVersion },
+    status: errors.length === 0 ? "Completed" : "PartiallyFailed",
+    startedAt: startedAt.toISOString(),
+    completedAt: completedAt.toISOString(),
+    tool: { name: "kube-autosave", version: options.toolVersion },
+    options: {
+      includeResources: options.filters.includeResources,
+      excludeResources: selection.excludeResources,
+      includeNamespaces: options.filters.includeNamespaces,
+      excludeNamespaces: options.filters.excludeNamespaces,
+      pageSize: options.pageSize,
+      raw: options.raw,
+    },
+    totals: {
+      resourceTypes: resources.length,
+      files: files.length,
+      items: files.reduce((n, f) => n + f.items, 0),
+      bytes: files.reduce((n, f) => n + f.bytes, 0),
+    },
+    resources,
+    files,
+    skipped: selection.skipped,
+    errors,
+  };
+  throwIfAborted(options.signal);
+  // Every file is committed by now: the manifest's presence is what makes the snapshot complete.
+  await store.put(manifestKey(snapshot), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+  await updateLatest(store, { snapshot, status: manifest.status, completedAt: manifest.completedAt });
+  logger.info("snapshot written", {
+    snapshot,
+    status: manifest.status,
+    ...manifest.totals,
+    errors: errors.length,
+  });
+  return { snapshot, manifestKey: manifestKey(snapshot), manifest };
+}
+
+/** Claims `<timestamp>`, or `<timestamp>-2`, `-3`… when a run in the same second got there first. */
+async function claimSnapshotName(
+  store: SnapshotStore,
+  timestamp: string,
+  claim: Record<string, string>,
+): Promise<string> {
+  for (let n = 1; n <= MAX_NAME_ATTEMPTS; n++) {
+    const name = snapshotName(timestamp, n);
+    if (await hasAnyObject(store, `${name}/`)) continue; // e.g. a snapshot written before claims existed
+    if (
+      await store.createExclusive(
+        claimKey(name),
+        Buffer.from(`${JSON.stringify({ snapshot: name, ...claim })}\n`),
+      )
+    ) {
+      return name;
+    }
+  }
+  throw new Error(`no free snapshot name for ${timestamp} after ${MAX_NAME_ATTEMPTS} attempts`);
+}
+
+async function hasAnyObject(store: SnapshotStore, prefix: string): Promise<boolean> {
+  for await (const _ of store.list(prefix)) return true;
+  return false;
+}
+
+/** Points latest.json at `snapshot` unless a newer snapshot already holds it (concurrent runs). */
+async function updateLatest(
+  store: SnapshotStore,
+  next: Omit<LatestPointer, "apiVersion" | "kind" | "manifest">,
+): Promise<void> {
+  const current = await store.get(LATEST_KEY);
+  if (current) {
+    try {
+      const parsed = JSON.parse(current.toString("utf8")) as Partial<LatestPointer>;
+      if (typeof parsed.snapshot === "string" && compareSnapshotNames(parsed.snapshot, next.snapshot) > 0)
+        return;
+    } catch {
+      // an unreadable pointer is replaced
+    }
+  }
+  const pointer: LatestPointer = {
+    apiVersion: MANIFEST_API_VERSION,
+    kind: "LatestSnapshot",
+    manifest: manifestKey(next.snapshot),
+    ...next,
+  };
+  await store.put(LATEST_KEY, Buffer.from(`${JSON.stringify(pointer, null, 2)}\n`));
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    const reason =
+      signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
+    throw new SnapshotAbortedError(
+      `snapshot stopped before it finished (${reason}); no manifest was written`,
+    );
+  }
+}
+
+/** Runs `work` over the types, at most `concurrency` at once; the first fatal error stops the rest. */
+async function runPool(
+  types: readonly ResourceType[],
+  concurrency: number,
+  work: TypeBackup,
+): Promise<TypeOutcome[]> {
+  const outcomes: TypeOutcome[] = new Array(types.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < types.length && !work.fatal) {
+      const i = next++;
+      try {
+        outcomes[i] = await work.backup(types[i] as ResourceType);
+      } catch (err) {
+        work.fatal ??= { error: err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, types.length)) }, worker));
+  if (work.fatal) throw work.fatal.error;
+  return outcomes;
+}
+
+/** Sets apiVersion and kind first (list responses omit them on items). */
+function withTypeMeta(obj: KubeObject, type: ResourceType): KubeObject {
+  const { apiVersion: _apiVersion, kind: _kind, ...rest } = obj;
+  return {
+    apiVersion: type.group ? `${type.group}/${type.version}` : type.version,
+    kind: type.kind,
+    ...rest,
+  };
+}
+
+/** Lists one resource type into its files, restarting on an expired continue token. */
+class TypeBackup {
+  /** Set when any type hit a fatal error: the others stop at their next page. */
+  fatal: { error: unknown } | undefined;
+
+  constructor(
+    private readonly deps: SnapshotDeps,
+    private readonly options: SnapshotOptions,
+    private readonly snapshot: string,
+  ) {}
+
+  async backup(type: ResourceType): Promise<TypeOutcome> {
+    const resource = qualifiedResource(type);
+    const earlierKeys = new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+      const committed: FileSummary[] = [];
+      let open: ListFileWriter | undefined;
+      try {
+        const counts = await this.#list(type, committed, (w) => {
+          open = w;
+        });
+        open = undefined;
+        // Keys an earlier attempt wrote that this one did not (a namespace emptied in between) would be strays.
+        const keys = new Set(committed.map((f) => f.key));
+        for (const key of earlierKeys) if (!keys.has(key)) await this.deps.store.delete(key);
+        this.deps.onProgress?.({ resource, phase: "done", items: counts.stored });
+        return {
+          ok: true,
+          resource: {
+            group: type.group,
+            version: type.version,
+            resource: type.resource,
+            kind: type.kind,
+            namespaced: type.namespaced,
+            items: counts.stored,
+            notStored: counts.notStored,
+          },
+          files: committed.map((f) => ({
+            key: keyInSnapshot(this.snapshot, f.key),
+            resource,
+            namespace: namespaceOfKey(this.snapshot, f.key),
+            items: f.items,
+            bytes: f.bytes,
+            sha256: f.sha256,
+          })),
+        };
+      } catch (err) {
+        if (open) await (open as ListFileWriter).abort().catch(() => undefined);
+        for (const f of committed) earlierKeys.add(f.key);
+        if (err instanceof ListExpiredError && attempt <= MAX_LIST_RESTARTS) {
+          this.deps.logger.warn("continue token expired; restarting the list", { resource, attempt });
+          this.deps.onProgress?.({ resource, phase: "restarted", items: 0 });
+          continue;
+        }
+        if (err instanceof ApiError || err instanceof ListExpiredError) {
+          // Files of a type that failed must not stay behind looking like a backup of it.
+          for (const key of earlierKeys) await this.deps.store.delete(key);
+          const status = err instanceof ApiError ? err.status : 410;
+          this.deps.logger.warn("resource type failed", { resource, status, message: err.message });
+          this.deps.onProgress?.({ resource, phase: "failed", items: 0 });
+          return { ok: false, error: { resource, namespace: null, status, message: err.message } };
+        }
+        throw err;
+      }
+    }
+  }
+
+  async #list(
+    type: ResourceType,
+    committed: FileSummary[],
+    setOpen: (w: ListFileWriter | undefined) => void,
+  ): Promise<{ stored: number; notStored: number }> {
+    const { cluster, store } = this.deps;
+    const { filters, raw, pageSize } = this.options;
+    const resource = qualifiedResource(type);
+    const isNamespaceType = type.group === "" && type.resource === "namespaces";
+    const seen = new Set<string>();
+    let current: { namespace: string; writer: ListFileWriter } | undefined;
+    let stored = 0;
+    let notStored = 0;
+    let cont: string | undefined;
+    do {
+      this.#checkStop();
+      const page = await cluster.listPage(type, { limit: pageSize, continue: cont });
+      for (const item of page.items) {
+        const namespace = type.namespaced ? item.metadata?.namespace : "";
+        if (namespace === undefined || namespace === "") {
+          if (type.namespaced)
+            throw new ApiError(`${resource}: the API returned an item without a namespace`, null);
+        }
+        const filterName = type.namespaced ? namespace : isNamespaceType ? item.metadata?.name : undefined;
+        const cleaned =
+          filterName !== undefined && !namespaceIncluded(filters, filterName)
+            ? undefined
+            : raw
+              ? item
+              : cleanObject(item, type);
+        if (!cleaned) {
+          notStored += 1;
+          continue;
+        }
+        const ns = namespace ?? "";
+        if (current?.namespace !== ns) {
+          if (current) committed.push(await current.writer.finish());
+          // Pages come in key order (namespace/name), so each namespace arrives in one run.
+          if (seen.has(ns))
+            throw new ApiError(`${resource}: the API returned namespace ${ns} out of order`, null);
+          seen.add(ns);
+          const key = resourceFileKey(this.snapshot, type, ns || undefined);
+          current = { namespace: ns, writer: new ListFileWriter(key, store.openWrite(key)) };
+          setOpen(current.writer);
+        }
+        await current.writer.add(withTypeMeta(cleaned, type));
+        stored += 1;
+      }
+      cont = page.continue;
+      this.deps.onProgress?.({ resource, phase: "listing", items: stored });
+    } while (cont);
+    this.#checkStop();
+    if (current) committed.push(await current.writer.finish());
+    setOpen(undefined);
+    return { stored, notStored };
+  }
+
+  #checkStop(): void {
+    throwIfAborted(this.options.signal);
+    if (this.fatal) throw new SnapshotAbortedError("stopped: another resource type failed fatally");
+  }
+}
+
+function namespaceOfKey(snapshot: string, key: string): string | null {
+  const parts = keyInSnapshot(snapshot, key).split("/");
+  return parts.length > 1 ? (parts[0] ?? null) : null;
+}
