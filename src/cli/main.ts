@@ -24,6 +24,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return 0;
       case "snapshot":
         return await runSnapshot(command, io);
+      default:
+        throw new UsageError(`${command.name} is not available in this build`);
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -36,7 +36,61 @@ export interface SnapshotCommand {
   readonly json: boolean;
 }
 
-export type Command = { readonly name: "help" } | { readonly name: "version" } | SnapshotCommand;
+/** A place holding snapshots: a folder, or an S3 bucket + prefix. `prefix` is relative to the target. */
+export interface Location {
+  readonly target: Target;
+  readonly prefix: string;
+}
+
+/** One snapshot: its location's store and its name (the last path segment). */
+export interface SnapshotRef extends Location {
+  readonly snapshot: string;
+}
+
+export interface ListCommand {
+  readonly name: "list";
+  readonly location: Location;
+  readonly json: boolean;
+}
+
+export interface VerifyCommand {
+  readonly name: "verify";
+  readonly snapshot: SnapshotRef;
+  readonly json: boolean;
+}
+
+export interface DiffCommand {
+  readonly name: "diff";
+  readonly from: SnapshotRef;
+  readonly to: SnapshotRef;
+  readonly json: boolean;
+}
+
+export interface RestoreCommand {
+  readonly name: "restore";
+  readonly snapshot: SnapshotRef;
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  /** Namespace globs; empty = all. */
+  readonly namespaces: readonly string[];
+  /** Resource globs (`resource` or `resource.group`); empty = all. */
+  readonly resources: readonly string[];
+  /** A label selector (`app=web,tier!=db`), or undefined. */
+  readonly selector?: string | undefined;
+  readonly update: boolean;
+  readonly dryRun: boolean;
+  readonly force: boolean;
+  readonly json: boolean;
+}
+
+export type Command =
+  | { readonly name: "help" }
+  | { readonly name: "version" }
+  | SnapshotCommand
+  | ListCommand
+  | VerifyCommand
+  | DiffCommand
+  | RestoreCommand;
 
 export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_CONCURRENCY = 4;
@@ -49,6 +103,10 @@ export const USAGE = `Usage: kube-autosave <command> [options]
 
 Commands:
   snapshot             snapshot every resource of a cluster to a folder or S3
+  list <location>      snapshots under a folder or s3://bucket/prefix, with status and size
+  verify <snapshot>    check every file against the manifest (bytes, items, sha256, strays)
+  diff <a> <b>         added, removed and changed objects between two snapshots
+  restore <snapshot>   re-create a snapshot's objects in a cluster, in dependency order
   help                 show this help
   version              print the version
 
@@ -73,7 +131,23 @@ snapshot options:
   --raw                      store objects exactly as served (no cleaning)
   --json                     print the summary as JSON
 
-Exit codes: 0 completed, 1 failed (no snapshot), 2 bad usage, 3 partially failed (see errors).
+list / verify / diff / restore:
+  <location> is a folder (e.g. ./backups/kube-aws/clusters/prod/backup) or s3://bucket/prefix;
+  <snapshot> is a location followed by a snapshot name (…/backup/2026-11-24_03-00-00).
+  --endpoint URL, --region REGION   for s3:// locations (S3-compatible servers: path-style)
+  --json                            machine-readable output
+
+restore options:
+  --kubeconfig FILE, --context NAME   the target cluster (default: current context)
+  --namespace L         only these namespaces (comma-separated globs)
+  --resource L          only these types (resource or resource.group globs)
+  --selector S          only objects matching this label selector
+  --update              apply objects that already exist (server-side apply, manager kube-autosave)
+  --dry-run             ask the API server to validate everything without persisting
+  --force               restore a snapshot that has no manifest (incomplete)
+
+Exit codes: 0 ok, 1 failed (or, for verify/restore, problems found), 2 bad usage,
+3 snapshot partially failed (see errors).
 `;
 
 /** Parses the whole argv (without node and the script path). `env` supplies defaults (AWS_REGION). */
@@ -86,6 +160,10 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
     return { name: "version" };
   }
   if (first === "snapshot") return parseSnapshot(rest, env);
+  if (first === "list") return parseList(rest, env);
+  if (first === "verify") return parseVerify(rest, env);
+  if (first === "diff") return parseDiff(rest, env);
+  if (first === "restore") return parseRestore(rest, env);
   if (first.startsWith("-")) throw new UsageError(`unknown option ${first}`);
   throw new UsageError(`unknown command "${first}"`);
 }
@@ -251,5 +329,179 @@ function parseTarget(
     endpoint: v.endpoint,
     region: v.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
     sse,
+  };
+}
+
+const S3_LOCATION_OPTIONS = {
+  endpoint: { type: "string" },
+  region: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+/** Parses a folder path or `s3://bucket/prefix` into a target + prefix (pure; no I/O). */
+export function parseLocation(
+  text: string,
+  s3: { endpoint?: string | undefined; region?: string | undefined },
+  env: Record<string, string | undefined>,
+  problems: string[],
+): Location {
+  if (text.startsWith("s3://")) {
+    const [bucket = "", ...rest] = text.slice("s3://".length).split("/");
+    if (!BUCKET_NAME.test(bucket)) problems.push(`"${text}": "${bucket}" is not a valid S3 bucket name`);
+    if (s3.endpoint !== undefined) {
+      try {
+        const u = new URL(s3.endpoint);
+        if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
+      } catch {
+        problems.push(`--endpoint "${s3.endpoint}" is not an http(s) URL`);
+      }
+    }
+    return {
+      target: {
+        kind: "s3",
+        bucket,
+        endpoint: s3.endpoint,
+        region: s3.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+      },
+      prefix: rest.filter((p) => p.length > 0).join("/"),
+    };
+  }
+  if (text === "") problems.push("the location must not be empty");
+  return { target: { kind: "dir", dir: text.replace(/\/+$/, "") || "/" }, prefix: "" };
+}
+
+/** Parses a snapshot reference: a location whose last segment is the snapshot's name. */
+export function parseSnapshotRef(
+  text: string,
+  s3: { endpoint?: string | undefined; region?: string | undefined },
+  env: Record<string, string | undefined>,
+  problems: string[],
+): SnapshotRef {
+  const trimmed = text.replace(/\/+$/, "");
+  const cut = trimmed.lastIndexOf("/");
+  const snapshot = cut >= 0 ? trimmed.slice(cut + 1) : trimmed;
+  const parent = cut >= 0 ? trimmed.slice(0, cut) : ".";
+  if (!/^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}(-\d+)?$/.test(snapshot)) {
+    problems.push(`"${text}" does not end in a snapshot name like 2026-11-24_03-00-00`);
+  }
+  const location = parseLocation(
+    trimmed.startsWith("s3://") && cut < "s3://".length ? trimmed : parent,
+    s3,
+    env,
+    problems,
+  );
+  return { ...location, snapshot };
+}
+
+function s3OnlyProblems(
+  v: { endpoint?: string | undefined; region?: string | undefined },
+  refs: string[],
+  problems: string[],
+): void {
+  if (refs.every((r) => !r.startsWith("s3://"))) {
+    if (v.endpoint !== undefined) problems.push("--endpoint only applies to s3:// locations");
+    if (v.region !== undefined) problems.push("--region only applies to s3:// locations");
+  }
+}
+
+function positionalCount(command: string, positionals: string[], names: string[], problems: string[]): void {
+  if (positionals.length !== names.length) {
+    problems.push(
+      `${command} takes ${names.map((n) => `<${n}>`).join(" ")} (got ${positionals.length} argument${positionals.length === 1 ? "" : "s"})`,
+    );
+  }
+}
+
+function parseList(argv: readonly string[], env: Record<string, string | undefined>): ListCommand {
+  const { values: v, positionals } = parseFlags(argv, S3_LOCATION_OPTIONS);
+  const problems: string[] = [];
+  positionalCount("list", positionals, ["location"], problems);
+  s3OnlyProblems(v, positionals, problems);
+  const location = parseLocation(positionals[0] ?? "", v, env, problems);
+  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
+  return { name: "list", location, json: v.json ?? false };
+}
+
+function parseVerify(argv: readonly string[], env: Record<string, string | undefined>): VerifyCommand {
+  const { values: v, positionals } = parseFlags(argv, S3_LOCATION_OPTIONS);
+  const problems: string[] = [];
+  positionalCount("verify", positionals, ["snapshot"], problems);
+  s3OnlyProblems(v, positionals, problems);
+  const snapshot = parseSnapshotRef(positionals[0] ?? "", v, env, problems);
+  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
+  return { name: "verify", snapshot, json: v.json ?? false };
+}
+
+function parseDiff(argv: readonly string[], env: Record<string, string | undefined>): DiffCommand {
+  const { values: v, positionals } = parseFlags(argv, S3_LOCATION_OPTIONS);
+  const problems: string[] = [];
+  positionalCount("diff", positionals, ["a", "b"], problems);
+  s3OnlyProblems(v, positionals, problems);
+  const from = parseSnapshotRef(positionals[0] ?? "", v, env, problems);
+  const to = parseSnapshotRef(positionals[1] ?? "", v, env, problems);
+  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
+  return { name: "diff", from, to, json: v.json ?? false };
+}
+
+const RESTORE_OPTIONS = {
+  ...S3_LOCATION_OPTIONS,
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  namespace: { type: "string", multiple: true },
+  resource: { type: "string", multiple: true },
+  selector: { type: "string" },
+  update: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  force: { type: "boolean" },
+} as const;
+
+/** Label selector terms kubectl accepts in equality form: key=value, key==value, key!=value, key, !key. */
+const SELECTOR_TERM = /^(!?[A-Za-z0-9][A-Za-z0-9._/-]*)((==?|!=)[A-Za-z0-9._-]*)?$/;
+
+function parseRestore(argv: readonly string[], env: Record<string, string | undefined>): RestoreCommand {
+  const { values: v, positionals } = parseFlags(argv, RESTORE_OPTIONS);
+  const problems: string[] = [];
+  positionalCount("restore", positionals, ["snapshot"], problems);
+  s3OnlyProblems(v, positionals, problems);
+  const snapshot = parseSnapshotRef(positionals[0] ?? "", v, env, problems);
+  const namespaces = splitList(v.namespace);
+  const resources = splitList(v.resource);
+  problems.push(
+    ...validateFilters(
+      {
+        includeNamespaces: namespaces,
+        includeResources: resources,
+        excludeNamespaces: [],
+        excludeResources: [],
+      },
+      {
+        includeNamespaces: "--namespace",
+        includeResources: "--resource",
+        excludeNamespaces: "",
+        excludeResources: "",
+      },
+    ),
+  );
+  if (
+    v.selector !== undefined &&
+    (v.selector === "" || v.selector.split(",").some((t) => !SELECTOR_TERM.test(t.trim())))
+  ) {
+    problems.push(`--selector "${v.selector}" is not a label selector (use key=value,key!=value,key,!key)`);
+  }
+  for (const name of ["kubeconfig", "context"] as const)
+    if (v[name] === "") problems.push(`--${name} must not be empty`);
+  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
+  return {
+    name: "restore",
+    snapshot,
+    kubeconfig: v.kubeconfig,
+    context: v.context,
+    namespaces,
+    resources,
+    selector: v.selector,
+    update: v.update ?? false,
+    dryRun: v["dry-run"] ?? false,
+    force: v.force ?? false,
+    json: v.json ?? false,
   };
 }

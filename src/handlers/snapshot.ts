@@ -76,12 +76,12 @@ async function connect(cfg: HandlerConfig, cluster: string): Promise<ClusterConn
 /** Lambda entry point for the EventBridge schedule and manual invokes. */
 export async function handler(event: unknown, context: InvocationContext): Promise<SnapshotSummary> {
   const started = Date.now();
-  let cluster = "unknown";
+  // Failures before the event names a cluster are counted under the configured default (or "unknown").
+  let cluster: string | undefined;
   try {
     config ??= parseHandlerConfig(process.env);
     const request = parseInvocation(event, config);
     cluster = request.cluster;
-    metrics.addDimension("Cluster", cluster);
     logger.appendKeys({ cluster, trigger: request.trigger });
 
     // Stop before Lambda kills us: an aborted run writes no manifest and says so in the log.
@@ -141,6 +141,7 @@ export async function handler(event: unknown, context: InvocationContext): Promi
         errors: m.errors.length,
         durationSeconds: Math.round((Date.now() - started) / 100) / 10,
       };
+      metrics.addDimension("Cluster", cluster);
       metrics.addMetric("SnapshotCompleted", MetricUnit.Count, 1);
       metrics.addMetric("SnapshotErrors", MetricUnit.Count, m.errors.length);
       metrics.addMetric("Items", MetricUnit.Count, m.totals.items);
@@ -154,7 +155,10 @@ export async function handler(event: unknown, context: InvocationContext): Promi
       s3.destroy();
     }
   } catch (err) {
-    metrics.addDimension("Cluster", cluster);
+    metrics.addDimension(
+      "Cluster",
+      cluster || config?.clusters[0] || process.env.CLUSTER_NAME?.split(",")[0]?.trim() || "unknown",
+    );
     metrics.addMetric("SnapshotCompleted", MetricUnit.Count, 0);
     metrics.addMetric("SnapshotErrors", MetricUnit.Count, 1);
     metrics.addMetric("DurationSeconds", MetricUnit.Seconds, Math.round((Date.now() - started) / 100) / 10);

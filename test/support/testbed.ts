@@ -9,6 +9,21 @@ import { promisify } from "node:util";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { createCa, createKeyPair, issueCert, type Pki } from "./pki.js";
 import { freePort, type Server, startProcess, waitFor } from "./process.js";
+import { startTokenWebhook } from "./token-webhook.js";
+
+/**
+ * The test bed's only AWS credentials (not real): versitygw accepts them, and the token webhook
+ * checks EKS tokens against them, so one credential chain serves S3 and EKS as on Lambda.
+ */
+export const TESTBED_AWS = {
+  accessKeyId: "testbedaccesskey",
+  secretAccessKey: "testbedsecretkey0123456789",
+  region: "us-east-1",
+} as const;
+/** The EKS cluster name the token webhook expects in x-k8s-aws-id. */
+export const TESTBED_EKS_CLUSTER = "testbed-eks";
+/** The username the webhook gives a valid EKS token (what an EKS access entry maps the Lambda role to). */
+export const EKS_USERNAME = "eks-snapshot-lambda";
 
 const run = promisify(execFile);
 
@@ -155,8 +170,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<OwnedC
   const bin = testbedBinDir();
   const dir = await mkdtemp(join(tmpdir(), "kube-autosave-cluster-"));
   const servers: Server[] = [];
+  const closers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of servers.reverse()) await s.stop();
+    for (const close of closers) await close();
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -168,6 +185,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<OwnedC
     });
     const certAdmin = await issueCert(pki, "cert-admin", "/O=system:masters/CN=cert-admin", { client: true });
     const sa = await createKeyPair(pkiDir, "sa");
+    // EKS-style bearer tokens are checked by a TokenReview webhook, as aws-iam-authenticator does on EKS.
+    const webhookCert = await issueCert(pki, "token-webhook", "/CN=token-webhook", {
+      serverNames: ["127.0.0.1"],
+    });
+    const webhook = await startTokenWebhook({
+      clusterName: TESTBED_EKS_CLUSTER,
+      credentials: TESTBED_AWS,
+      tls: { cert: webhookCert.certPem, key: webhookCert.keyPem },
+      username: EKS_USERNAME,
+    });
+    closers.push(() => webhook.close());
+    const webhookConfig = join(dir, "token-webhook.kubeconfig");
+    await webhook.writeKubeconfig(webhookConfig, pki.caPem);
 
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
@@ -221,6 +251,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<OwnedC
         // compaction no longer expires continue tokens at once. Off, pages come from etcd as on older
         // clusters, so a test can produce a real 410 Expired by compacting etcd between two pages.
         "--feature-gates=ListFromCacheSnapshot=false",
+        `--authentication-token-webhook-config-file=${webhookConfig}`,
+        "--authentication-token-webhook-version=v1",
+        "--authentication-token-webhook-cache-ttl=0s",
         ...(options.controllerManager === false ? ["--disable-admission-plugins=ServiceAccount"] : []),
         ...(options.apiserverArgs ?? []),
       ],
@@ -268,7 +301,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<OwnedC
       kind: "ClusterRoleBinding",
       metadata: { name: "testbed-viewer" },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "testbed-viewer" },
-      subjects: [{ kind: "User", name: "viewer", apiGroup: "rbac.authorization.k8s.io" }],
+      // The EKS user gets what AmazonEKSAdminViewPolicy grants: get/list on everything.
+      subjects: [
+        { kind: "User", name: "viewer", apiGroup: "rbac.authorization.k8s.io" },
+        { kind: "User", name: EKS_USERNAME, apiGroup: "rbac.authorization.k8s.io" },
+      ],
     });
 
     if (options.controllerManager !== false) {
@@ -371,9 +408,9 @@ export async function startS3(): Promise<OwnedS3Server> {
   const port = await freePort();
   const info: S3Info = {
     endpoint: `http://127.0.0.1:${port}`,
-    region: "us-east-1",
-    accessKeyId: "testbedaccesskey",
-    secretAccessKey: "testbedsecretkey0123456789",
+    region: TESTBED_AWS.region,
+    accessKeyId: TESTBED_AWS.accessKeyId,
+    secretAccessKey: TESTBED_AWS.secretAccessKey,
     dataDir: join(dir, "data"),
   };
   const gw = startProcess(
