@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import type { SnapshotManifest } from "../src/snapshot/manifest.js";
 import { startEksStandIn } from "../test/support/eks-standin.js";
 import { buildSampleCluster } from "../test/support/fixtures.js";
 import { listKeys, onlySnapshot, readJson } from "../test/support/snapshot-files.js";
@@ -22,11 +23,11 @@ function printTree(keys: string[]): void {
   for (const key of keys) process.stdout.write(`  ${key}\n`);
 }
 
-function printManifest(m: any): void {
+function printManifest(m: SnapshotManifest): void {
   process.stdout.write(
     `  snapshot ${m.snapshot}  status ${m.status}  cluster ${m.cluster.name} (${m.cluster.serverVersion})\n` +
       `  ${m.totals.resourceTypes} resource types, ${m.totals.files} files, ${m.totals.items} items, ${m.totals.bytes} bytes\n` +
-      `  skipped: ${m.skipped.map((s: any) => s.resource).join(", ")}\n` +
+      `  skipped: ${m.skipped.map((s) => s.resource).join(", ")}\n` +
       `  errors: ${m.errors.length === 0 ? "none" : JSON.stringify(m.errors)}\n`,
   );
 }
