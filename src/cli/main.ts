@@ -1,7 +1,10 @@
 // The CLI's outermost layer: parse argv into a command, run it, turn errors into exit codes.
 import pkg from "../../package.json" with { type: "json" };
 import { parseCommand, USAGE, UsageError } from "./parse.js";
+import { runDiff } from "./diff.js";
+import { runList } from "./list.js";
 import { runSnapshot } from "./snapshot.js";
+import { runVerify } from "./verify.js";
 
 /** What the CLI may touch of the process; tests pass their own. */
 export interface CliIo {
@@ -11,7 +14,7 @@ export interface CliIo {
   readonly cwd: () => string;
 }
 
-/** Runs the CLI and returns the exit code: 0 ok, 1 failed or partial, 2 bad usage. */
+/** Runs the CLI and returns the exit code: 0 ok, 1 failed, 2 bad usage, 3 partial snapshot or differences found. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     const command = parseCommand(argv, io.env);
@@ -24,6 +27,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return 0;
       case "snapshot":
         return await runSnapshot(command, io);
+      case "list":
+        return await runList(command, io);
+      case "verify":
+        return await runVerify(command, io);
+      case "diff":
+        return await runDiff(command, io);
       default:
         throw new UsageError(`${command.name} is not available in this build`);
     }

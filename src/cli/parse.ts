@@ -147,7 +147,7 @@ restore options:
   --force               restore a snapshot that has no manifest (incomplete)
 
 Exit codes: 0 ok, 1 failed (or, for verify/restore, problems found), 2 bad usage,
-3 snapshot partially failed (see errors).
+3 snapshot partially failed (see errors) or, for diff, differences found.
 `;
 
 /** Parses the whole argv (without node and the script path). `env` supplies defaults (AWS_REGION). */

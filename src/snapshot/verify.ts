@@ -1,0 +1,165 @@
+// Checks a stored snapshot against its manifest: every file present with the recorded bytes, sha256 and
+// item count, nothing stored that the manifest does not list, and every file a List of well-formed
+// objects of the right type and namespace. Files are read one at a time (memory: the largest file).
+import { createHash } from "node:crypto";
+import { jsonProblem, readManifest, SnapshotReadError } from "./catalog.js";
+import { claimKey, keyInSnapshot, MANIFEST_FILE, qualifiedResource, resourceFileKey } from "./layout.js";
+import type { ManifestFile, ManifestResource, SnapshotManifest } from "./manifest.js";
+import type { SnapshotStore } from "./ports.js";
+
+/** Item problems reported per file before the rest are only counted (a bad file can hold thousands). */
+const MAX_ITEM_PROBLEMS_PER_FILE = 5;
+
+export interface VerifyProblem {
+  /** Relative to the snapshot folder, as in the manifest (`default/configmaps.json`, `manifest.json`). */
+  readonly key: string;
+  readonly problem: string;
+}
+
+export interface VerifyResult {
+  readonly snapshot: string;
+  /** Absent when there is no usable manifest (then the only problem says why). */
+  readonly manifest?: SnapshotManifest;
+  /** Files of the manifest that were read and checked. */
+  readonly checkedFiles: number;
+  /** Empty when the snapshot is intact. Ordered by key. */
+  readonly problems: readonly VerifyProblem[];
+}
+
+/** Verifies one snapshot; throws SnapshotReadError when nothing at all is stored under its name. */
+export async function verifySnapshot(store: SnapshotStore, snapshot: string): Promise<VerifyResult> {
+  const stored = new Map<string, number>();
+  for await (const { key, size } of store.list(snapshot)) stored.set(keyInSnapshot(snapshot, key), size);
+
+  const read = await readManifest(store, snapshot);
+  if (!read.ok) {
+    if (read.missing && stored.size === 0 && !(await store.get(claimKey(snapshot)))) {
+      throw new SnapshotReadError(
+        `no snapshot ${snapshot} at ${store.describe(snapshot)}: nothing is stored there`,
+      );
+    }
+    return { snapshot, checkedFiles: 0, problems: [{ key: MANIFEST_FILE, problem: read.problem }] };
+  }
+  const manifest = read.manifest;
+  const problems: VerifyProblem[] = [...manifestConsistency(manifest, snapshot)];
+
+  const types = new Map<string, ManifestResource>();
+  for (const r of manifest.resources) types.set(qualifiedResource(r), r);
+  const listed = new Set<string>();
+  let checkedFiles = 0;
+  for (const file of manifest.files) {
+    if (listed.has(file.key)) continue; // reported by manifestConsistency
+    listed.add(file.key);
+    const size = stored.get(file.key);
+    const body = size === undefined ? undefined : await store.get(`${snapshot}/${file.key}`);
+    if (body === undefined) {
+      problems.push({
+        key: file.key,
+        problem: `missing: the manifest lists it (${file.items} items, ${file.bytes} bytes)`,
+      });
+      continue;
+    }
+    checkedFiles += 1;
+    for (const problem of fileProblems(file, body, types.get(file.resource)))
+      problems.push({ key: file.key, problem });
+  }
+  for (const key of stored.keys()) {
+    if (key !== MANIFEST_FILE && !listed.has(key))
+      problems.push({ key, problem: "stray file: stored in the snapshot but not listed in the manifest" });
+  }
+  problems.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { snapshot, manifest, checkedFiles, problems };
+}
+
+/** Problems of the manifest itself: a name, totals or keys that do not add up. */
+function manifestConsistency(m: SnapshotManifest, snapshot: string): VerifyProblem[] {
+  const out: string[] = [];
+  if (m.snapshot !== snapshot) out.push(`names snapshot ${m.snapshot}, but is stored as ${snapshot}`);
+  const sum = (f: (x: ManifestFile) => number) => m.files.reduce((n, x) => n + f(x), 0);
+  if (m.totals.files !== m.files.length)
+    out.push(`totals.files is ${m.totals.files}, but ${m.files.length} files are listed`);
+  if (m.totals.items !== sum((f) => f.items))
+    out.push(`totals.items is ${m.totals.items}, but the files hold ${sum((f) => f.items)}`);
+  if (m.totals.bytes !== sum((f) => f.bytes))
+    out.push(`totals.bytes is ${m.totals.bytes}, but the files add up to ${sum((f) => f.bytes)}`);
+  const keys = new Set<string>();
+  for (const f of m.files) {
+    if (keys.has(f.key)) out.push(`lists ${f.key} twice`);
+    keys.add(f.key);
+    const [resource = "", ...group] = f.resource.split(".");
+    const expected = keyInSnapshot(
+      snapshot,
+      resourceFileKey(snapshot, { resource, group: group.join(".") }, f.namespace ?? undefined),
+    );
+    if (f.key !== expected)
+      out.push(
+        `lists ${f.key} for ${f.resource}${f.namespace ? ` in ${f.namespace}` : ""}, whose key is ${expected}`,
+      );
+  }
+  return out.map((problem) => ({ key: MANIFEST_FILE, problem }));
+}
+
+/** Checks one file's bytes against its manifest entry and its content against the List format. */
+function fileProblems(file: ManifestFile, body: Buffer, type: ManifestResource | undefined): string[] {
+  const problems: string[] = [];
+  if (body.length !== file.bytes) {
+    problems.push(`size is ${body.length} bytes, the manifest says ${file.bytes}`);
+  } else if (createHash("sha256").update(body).digest("hex") !== file.sha256) {
+    problems.push("sha256 differs from the manifest: the content changed");
+  }
+  const text = body.toString("utf8");
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (err) {
+    problems.push(jsonProblem(err, text.length));
+    return problems;
+  }
+  if (!isRecord(list) || list.apiVersion !== "v1" || list.kind !== "List" || !Array.isArray(list.items)) {
+    problems.push('is not a List (want apiVersion "v1", kind "List" and an items array)');
+    return problems;
+  }
+  const items: unknown[] = list.items;
+  if (items.length !== file.items)
+    problems.push(`holds ${items.length} items, the manifest says ${file.items}`);
+  if (type === undefined)
+    problems.push(`its resource ${file.resource} is not among the manifest's resources`);
+  const itemProblems: string[] = [];
+  items.forEach((item, i) => {
+    const p = itemProblem(item, i, file, type);
+    if (p) itemProblems.push(p);
+  });
+  problems.push(...itemProblems.slice(0, MAX_ITEM_PROBLEMS_PER_FILE));
+  if (itemProblems.length > MAX_ITEM_PROBLEMS_PER_FILE)
+    problems.push(`and ${itemProblems.length - MAX_ITEM_PROBLEMS_PER_FILE} more items with problems`);
+  return problems;
+}
+
+function itemProblem(
+  item: unknown,
+  i: number,
+  file: ManifestFile,
+  type: ManifestResource | undefined,
+): string | undefined {
+  if (!isRecord(item)) return `items[${i}] is not an object`;
+  const metadata = isRecord(item.metadata) ? item.metadata : undefined;
+  const name = metadata?.name;
+  if (typeof item.apiVersion !== "string" || typeof item.kind !== "string" || typeof name !== "string")
+    return `items[${i}] lacks apiVersion, kind or metadata.name`;
+  const what = `items[${i}] (${name})`;
+  if (type) {
+    const apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
+    if (item.kind !== type.kind || item.apiVersion !== apiVersion)
+      return `${what} is a ${item.apiVersion} ${item.kind}, the manifest lists ${file.resource} as ${apiVersion} ${type.kind}`;
+  }
+  const namespace = metadata?.namespace;
+  if (file.namespace !== null && namespace !== file.namespace)
+    return `${what} is in namespace ${typeof namespace === "string" ? namespace : "(none)"}, not ${file.namespace}`;
+  if (file.namespace === null && namespace !== undefined && namespace !== "")
+    return `${what} has namespace ${String(namespace)} in a cluster-scoped file`;
+  return undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
