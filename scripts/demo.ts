@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { SnapshotManifest } from "../src/snapshot/manifest.js";
 import { startEksStandIn } from "../test/support/eks-standin.js";
 import { buildSampleCluster } from "../test/support/fixtures.js";
@@ -128,30 +128,17 @@ async function main(): Promise<void> {
     } while (token);
     say(`the S3 tree (s3://${bucket}/)`);
     printTree(keys);
-    const latest = JSON.parse(
-      (await (
-        await client.send(
-          new (
-            await import("@aws-sdk/client-s3")
-          ).GetObjectCommand({
-            Bucket: bucket,
-            Key: `kube-aws/clusters/${TESTBED_EKS_CLUSTER}/backup/latest.json`,
-          }),
-        )
-      ).Body?.transformToString()) ?? "{}",
-    );
-    const manifest = JSON.parse(
-      (await (
-        await client.send(
-          new (
-            await import("@aws-sdk/client-s3")
-          ).GetObjectCommand({
-            Bucket: bucket,
-            Key: `kube-aws/clusters/${TESTBED_EKS_CLUSTER}/backup/${latest.manifest}`,
-          }),
-        )
-      ).Body?.transformToString()) ?? "{}",
-    );
+    const readJsonObject = async (key: string) => {
+      const res = await client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: `kube-aws/clusters/${TESTBED_EKS_CLUSTER}/backup/${key}`,
+        }),
+      );
+      return JSON.parse((await res.Body?.transformToString()) ?? "{}");
+    };
+    const latest = await readJsonObject("latest.json");
+    const manifest = await readJsonObject(latest.manifest);
     say("manifest.json");
     printManifest(manifest);
     client.destroy();

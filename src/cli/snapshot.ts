@@ -4,6 +4,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import pkg from "../../package.json" with { type: "json" };
 import { KubeClient } from "../kube/client.js";
 import { defaultKubeconfigPath, loadKubeconfig } from "../kube/kubeconfig.js";
+import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterReader } from "../kube/reader.js";
 import { defaultPrefix, type ProgressEvent, type SnapshotResult, takeSnapshot } from "../snapshot/index.js";
 import type { Logger, SnapshotStore } from "../snapshot/ports.js";
@@ -98,16 +99,7 @@ export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<numb
   const clusterName = cmd.clusterName ?? conn.name.replace(/[^A-Za-z0-9._-]/g, "_");
   const prefix = cmd.prefix ?? defaultPrefix(clusterName);
   const logger = stderrLogger(io);
-  const client = new KubeClient(conn, {
-    maxSockets: cmd.concurrency + 2,
-    onRetry: (r) =>
-      logger.warn("retrying a request", {
-        path: r.path.split("?")[0],
-        attempt: r.attempt,
-        delayMs: r.delayMs,
-        reason: r.reason,
-      }),
-  });
+  const client = new KubeClient(conn, kubeClientOptions(cmd.concurrency, logger));
   const { store, close } = openStore(cmd.target, prefix, io);
   try {
     const result = await takeSnapshot(

@@ -10,6 +10,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { eksConnection } from "../eks/cluster.js";
 import { KubeClient } from "../kube/client.js";
 import type { ClusterConnection } from "../kube/connection.js";
+import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterReader } from "../kube/reader.js";
 import { takeSnapshot } from "../snapshot/engine.js";
 import type { Logger as EngineLogger } from "../snapshot/ports.js";
@@ -92,16 +93,7 @@ export async function handler(event: unknown, context: InvocationContext): Promi
       stopInMs,
     );
     const conn = await connect(config, cluster);
-    const kube = new KubeClient(conn, {
-      maxSockets: config.concurrency + 2,
-      onRetry: (r) =>
-        logger.warn("retrying a Kubernetes request", {
-          path: r.path.split("?")[0],
-          attempt: r.attempt,
-          delayMs: r.delayMs,
-          reason: r.reason,
-        }),
-    });
+    const kube = new KubeClient(conn, kubeClientOptions(config.concurrency, engineLogger()));
     const s3 = new S3Client({
       region: config.region,
       ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
