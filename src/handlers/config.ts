@@ -145,6 +145,7 @@ export interface InvocationRequest {
 
 const MANUAL_KEYS = [
   "cluster",
+  "trigger",
   "includeNamespaces",
   "excludeNamespaces",
   "includeResources",
@@ -207,6 +208,16 @@ export function parseInvocation(event: unknown, config: HandlerConfig): Invocati
     }),
   );
   if (e.raw !== undefined && typeof e.raw !== "boolean") problems.push("raw must be true or false");
+  // The stack's per-cluster schedules send {"cluster": …, "trigger": "schedule"} as constant input.
+  if (e.trigger !== undefined && e.trigger !== "schedule" && e.trigger !== "manual") {
+    problems.push('trigger must be "schedule" or "manual"');
+  }
   if (problems.length > 0) throw new ConfigError(problems, "event");
-  return { cluster, prefix: prefixFor(cluster), filters, raw: e.raw === true, trigger: "manual" };
+  return {
+    cluster,
+    prefix: prefixFor(cluster),
+    filters,
+    raw: e.raw === true,
+    trigger: e.trigger === "schedule" ? "schedule" : "manual",
+  };
 }

@@ -79,73 +79,71 @@ export async function handler(event: unknown, context: InvocationContext): Promi
   const started = Date.now();
   // Failures before the event names a cluster are counted under the configured default (or "unknown").
   let cluster: string | undefined;
+  // Stop before Lambda kills us: an aborted run writes no manifest and says so in the log.
+  const deadline = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const closers: (() => void)[] = [];
   try {
     config ??= parseHandlerConfig(process.env);
-    const request = parseInvocation(event, config);
+    const cfg = config;
+    const request = parseInvocation(event, cfg);
     cluster = request.cluster;
     logger.appendKeys({ cluster, trigger: request.trigger });
-
-    // Stop before Lambda kills us: an aborted run writes no manifest and says so in the log.
-    const deadline = new AbortController();
-    const stopInMs = Math.max(0, context.getRemainingTimeInMillis() - config.deadlineMarginMs);
-    const timer = setTimeout(
-      () => deadline.abort(new Error(`Lambda deadline in ${config?.deadlineMarginMs} ms`)),
-      stopInMs,
+    timer = setTimeout(
+      () => deadline.abort(new Error(`Lambda deadline in ${cfg.deadlineMarginMs} ms`)),
+      Math.max(0, context.getRemainingTimeInMillis() - cfg.deadlineMarginMs),
     );
-    const conn = await connect(config, cluster);
-    const kube = new KubeClient(conn, kubeClientOptions(config.concurrency, engineLogger()));
+
+    const conn = await connect(cfg, cluster);
+    const kube = new KubeClient(conn, kubeClientOptions(cfg.concurrency, engineLogger()));
+    closers.push(() => kube.close());
     const s3 = new S3Client({
-      region: config.region,
-      ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
+      region: cfg.region,
+      ...(cfg.s3Endpoint ? { endpoint: cfg.s3Endpoint, forcePathStyle: true } : {}),
     });
+    closers.push(() => s3.destroy());
     const store = new S3Store({
       client: s3,
-      bucket: config.bucket,
+      bucket: cfg.bucket,
       prefix: request.prefix,
-      ...(config.sse ? { sse: config.sse } : {}),
+      ...(cfg.sse ? { sse: cfg.sse } : {}),
     });
-    try {
-      const result = await takeSnapshot(
-        {
-          cluster: new KubeClusterReader(kube),
-          store,
-          clock: { now: () => new Date() },
-          logger: engineLogger(),
-        },
-        {
-          clusterName: cluster,
-          filters: request.filters,
-          pageSize: config.pageSize,
-          concurrency: config.concurrency,
-          raw: request.raw,
-          toolVersion: pkg.version,
-          signal: deadline.signal,
-        },
-      );
-      const m = result.manifest;
-      const summary: SnapshotSummary = {
-        snapshot: result.snapshot,
-        location: store.describe(result.snapshot),
-        status: m.status,
-        cluster,
-        trigger: request.trigger,
-        ...m.totals,
-        errors: m.errors.length,
-        durationSeconds: Math.round((Date.now() - started) / 100) / 10,
-      };
-      metrics.addDimension("Cluster", cluster);
-      metrics.addMetric("SnapshotCompleted", MetricUnit.Count, 1);
-      metrics.addMetric("SnapshotErrors", MetricUnit.Count, m.errors.length);
-      metrics.addMetric("Items", MetricUnit.Count, m.totals.items);
-      metrics.addMetric("Bytes", MetricUnit.Bytes, m.totals.bytes);
-      metrics.addMetric("DurationSeconds", MetricUnit.Seconds, summary.durationSeconds);
-      logger.info("snapshot summary", { ...summary, apiRequests: kube.requestCount });
-      return summary;
-    } finally {
-      clearTimeout(timer);
-      kube.close();
-      s3.destroy();
-    }
+    const result = await takeSnapshot(
+      {
+        cluster: new KubeClusterReader(kube),
+        store,
+        clock: { now: () => new Date() },
+        logger: engineLogger(),
+      },
+      {
+        clusterName: cluster,
+        filters: request.filters,
+        pageSize: cfg.pageSize,
+        concurrency: cfg.concurrency,
+        raw: request.raw,
+        toolVersion: pkg.version,
+        signal: deadline.signal,
+      },
+    );
+    const m = result.manifest;
+    const summary: SnapshotSummary = {
+      snapshot: result.snapshot,
+      location: store.describe(result.snapshot),
+      status: m.status,
+      cluster,
+      trigger: request.trigger,
+      ...m.totals,
+      errors: m.errors.length,
+      durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+    metrics.addDimension("Cluster", cluster);
+    metrics.addMetric("SnapshotCompleted", MetricUnit.Count, 1);
+    metrics.addMetric("SnapshotErrors", MetricUnit.Count, m.errors.length);
+    metrics.addMetric("Items", MetricUnit.Count, m.totals.items);
+    metrics.addMetric("Bytes", MetricUnit.Bytes, m.totals.bytes);
+    metrics.addMetric("DurationSeconds", MetricUnit.Seconds, summary.durationSeconds);
+    logger.info("snapshot summary", { ...summary, apiRequests: kube.requestCount });
+    return summary;
   } catch (err) {
     metrics.addDimension(
       "Cluster",
@@ -154,9 +152,12 @@ export async function handler(event: unknown, context: InvocationContext): Promi
     metrics.addMetric("SnapshotCompleted", MetricUnit.Count, 0);
     metrics.addMetric("SnapshotErrors", MetricUnit.Count, 1);
     metrics.addMetric("DurationSeconds", MetricUnit.Seconds, Math.round((Date.now() - started) / 100) / 10);
-    logger.error("snapshot failed", { error: (err as Error).name, message: (err as Error).message });
+    // `message` is Powertools' own key (it would drop ours), hence errorMessage.
+    logger.error("snapshot failed", { error: (err as Error).name, errorMessage: (err as Error).message });
     throw err;
   } finally {
+    clearTimeout(timer);
+    for (const close of closers) close();
     metrics.publishStoredMetrics();
     logger.resetKeys();
   }

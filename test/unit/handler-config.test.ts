@@ -97,7 +97,8 @@ describe("invocation events", () => {
   });
 
   it("takes a schedule's constant input naming one of the clusters", () => {
-    expect(parseInvocation({ cluster: "staging-eks" }, config)).toMatchObject({
+    expect(parseInvocation({ cluster: "staging-eks", trigger: "schedule" }, config)).toMatchObject({
+      trigger: "schedule",
       cluster: "staging-eks",
       prefix: "kube-aws/clusters/staging-eks/backup",
     });
@@ -123,7 +124,7 @@ describe("invocation events", () => {
         ),
       ),
     ).toEqual([
-      'unknown key "includeNamespace" (allowed: cluster, includeNamespaces, excludeNamespaces, includeResources, excludeResources, raw)',
+      'unknown key "includeNamespace" (allowed: cluster, trigger, includeNamespaces, excludeNamespaces, includeResources, excludeResources, raw)',
       'cluster "other" is not one this function backs up (prod-eks, staging-eks)',
       "excludeResources must be a non-empty array of strings",
       "raw must be true or false",
