@@ -1,8 +1,9 @@
 // The CLI's outermost layer: parse argv into a command, run it, turn errors into exit codes.
 import pkg from "../../package.json" with { type: "json" };
-import { parseCommand, USAGE, UsageError } from "./parse.js";
 import { runDiff } from "./diff.js";
 import { runList } from "./list.js";
+import { parseCommand, USAGE, UsageError } from "./parse.js";
+import { runRestore } from "./restore.js";
 import { runSnapshot } from "./snapshot.js";
 import { runVerify } from "./verify.js";
 
@@ -33,8 +34,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await runVerify(command, io);
       case "diff":
         return await runDiff(command, io);
-      default:
-        throw new UsageError(`${command.name} is not available in this build`);
+      case "restore":
+        return await runRestore(command, io);
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -48,12 +48,49 @@ class RetryableError extends Error {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
+    /** The network error code, when the connection (not the server) failed. */
+    readonly code?: string,
   ) {
     super(message);
   }
 }
 
-/** A minimal GET-JSON client for one cluster. Counts its requests (the benchmark reports them). */
+/** HTTP methods of `request()`. */
+export type RequestMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface RequestOptions {
+  /** Sent as JSON (a string is sent as is). */
+  readonly body?: unknown;
+  /** Content-Type of the body; default application/json. */
+  readonly contentType?: string;
+}
+
+/** A response of `request()`: any status, with the body parsed as JSON (text when it is not JSON). */
+export interface KubeResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/**
+ * Network errors raised before a byte of the request reached the server (no connection was made), so
+ * even a non-idempotent request can be sent again without risk of doing it twice.
+ */
+const NOT_SENT_ERROR_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/** Patch bodies that give the same result when sent twice (a JSON Patch `add` to a list does not). */
+const IDEMPOTENT_PATCH_TYPES: ReadonlySet<string> = new Set([
+  "application/apply-patch+yaml",
+  "application/merge-patch+json",
+  "application/strategic-merge-patch+json",
+]);
+
+/** A minimal JSON client for one cluster. Counts its requests (the benchmark reports them). */
 export class KubeClient {
   readonly #conn: ClusterConnection;
   readonly #agent: Agent;
@@ -91,12 +128,12 @@ export class KubeClient {
     const { maxAttempts } = this.#opts.retry;
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.#send(path);
+        const res = await this.#send("GET", path);
         return this.#interpret<T>(path, res);
       } catch (err) {
         if (!(err instanceof RetryableError) || attempt >= maxAttempts) {
           if (err instanceof RetryableError) {
-            throw this.#exhausted(path, err, attempt);
+            throw this.#exhausted("GET", path, err, attempt);
           }
           throw err;
         }
@@ -107,15 +144,80 @@ export class KubeClient {
     }
   }
 
+  /**
+   * Sends one request and returns its status and body whatever the status (404, 409, 422… are values,
+   * not errors). Retries 429 always; 5xx, cut-short responses and network errors only for idempotent
+   * requests (GET, PUT, DELETE, apply/merge PATCH). A POST is retried only when it cannot have been
+   * received (429, or no connection was made): a create the server did perform must not be sent again,
+   * and a caller that still sees 409 AlreadyExists treats it as an existing object. After the last
+   * attempt a 429/5xx is returned as a value; a network failure throws ClusterUnreachableError; 401 and
+   * TLS failures throw at once.
+   */
+  async request(method: RequestMethod, path: string, options: RequestOptions = {}): Promise<KubeResponse> {
+    const { maxAttempts } = this.#opts.retry;
+    const contentType = options.contentType ?? "application/json";
+    const payload =
+      options.body === undefined
+        ? undefined
+        : Buffer.from(typeof options.body === "string" ? options.body : JSON.stringify(options.body), "utf8");
+    const idempotent =
+      method === "GET" ||
+      method === "PUT" ||
+      method === "DELETE" ||
+      (method === "PATCH" && IDEMPOTENT_PATCH_TYPES.has(contentType));
+    for (let attempt = 1; ; attempt++) {
+      let res: RawResponse;
+      try {
+        res = await this.#send(method, path, payload && { body: payload, contentType });
+      } catch (err) {
+        const retryable =
+          err instanceof RetryableError && (idempotent || NOT_SENT_ERROR_CODES.has(err.code ?? ""));
+        if (!retryable) {
+          if (err instanceof RetryableError)
+            throw new ClusterUnreachableError(
+              `${method} ${path} to ${this.#conn.server} (${this.#conn.name}) failed: ${err.message}`,
+            );
+          throw err;
+        }
+        if (attempt >= maxAttempts) throw this.#exhausted(method, path, err, attempt);
+        await this.#backoff(path, attempt, err);
+        continue;
+      }
+      if (res.status === 401) throw this.#unauthorized();
+      const retryableStatus = res.status === 429 || (idempotent && RETRYABLE_STATUSES.has(res.status));
+      if (retryableStatus && attempt < maxAttempts) {
+        const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), new Date());
+        await this.#backoff(path, attempt, new RetryableError(`HTTP ${res.status}`, retryAfter));
+        continue;
+      }
+      return { status: res.status, body: parseBody(res.body) };
+    }
+  }
+
+  async #backoff(path: string, attempt: number, err: RetryableError): Promise<void> {
+    const delayMs = backoffDelay(this.#opts.retry, attempt, err.retryAfterMs, this.#opts.random);
+    this.#opts.onRetry?.({ path, attempt, delayMs, reason: err.message });
+    await this.#opts.sleep(delayMs);
+  }
+
+  #unauthorized(): Error {
+    return new ClusterUnreachableError(
+      `${this.#conn.server} (${this.#conn.name}) rejected the credentials (401 Unauthorized): the token or client certificate is invalid or expired`,
+    );
+  }
+
   /** Closes idle keep-alive connections. */
   close(): void {
     this.#agent.destroy();
   }
 
-  #exhausted(path: string, err: RetryableError, attempts: number): Error {
+  #exhausted(method: RequestMethod, path: string, err: RetryableError, attempts: number): Error {
     const status = /^HTTP (\d{3})/.exec(err.message)?.[1];
     if (status)
-      return new ApiError(`GET ${path} failed after ${attempts} attempts: ${err.message}`, Number(status));
+      return new ApiError(
+        `${method} ${path} failed after ${attempts} attempts: ${err.message}`,
+        Number(status),
+      );
     return new ClusterUnreachableError(
       `cannot reach ${this.#conn.server} (${this.#conn.name}) after ${attempts} attempts: ${err.message}`,
     );
@@ -145,39 +247,38 @@ export class KubeClient {
       const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), new Date());
       throw new RetryableError(`HTTP ${status}: ${message}`, retryAfter);
     }
-    if (status === 401) {
-      throw new ClusterUnreachableError(
-        `${this.#conn.server} (${this.#conn.name}) rejected the credentials (401 Unauthorized): the token or client certificate is invalid or expired`,
-      );
-    }
+    if (status === 401) throw this.#unauthorized();
     throw new ApiError(`GET ${path}: HTTP ${status}: ${message}`, status);
   }
 
-  async #send(path: string): Promise<RawResponse> {
-    const headers = {
+  async #send(
+    method: RequestMethod,
+    path: string,
+    payload?: { body: Buffer; contentType: string },
+  ): Promise<RawResponse> {
+    const headers: Record<string, string> = {
       accept: "application/json",
       "user-agent": "kube-autosave",
+      ...(payload
+        ? { "content-type": payload.contentType, "content-length": String(payload.body.length) }
+        : {}),
       ...(await this.#conn.authHeaders()),
     };
     this.#requests += 1;
     return new Promise<RawResponse>((resolve, reject) => {
-      const req = request(
-        `${this.#conn.server}${path}`,
-        { method: "GET", agent: this.#agent, headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            if (!res.complete) {
-              reject(new RetryableError("the connection closed before the response was complete"));
-              return;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-          });
-          res.on("error", (err) => reject(this.#networkError(err)));
-          res.on("aborted", () => reject(new RetryableError("the response was aborted")));
-        },
-      );
+      const req = request(`${this.#conn.server}${path}`, { method, agent: this.#agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          if (!res.complete) {
+            reject(new RetryableError("the connection closed before the response was complete"));
+            return;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+        res.on("error", (err) => reject(this.#networkError(err)));
+        res.on("aborted", () => reject(new RetryableError("the response was aborted")));
+      });
       req.setTimeout(this.#opts.requestTimeoutMs, () => {
         req.destroy(
           Object.assign(new Error(`no response within ${this.#opts.requestTimeoutMs} ms`), {
@@ -186,7 +287,7 @@ export class KubeClient {
         );
       });
       req.on("error", (err) => reject(this.#networkError(err)));
-      req.end();
+      req.end(payload?.body);
     });
   }
 
@@ -199,7 +300,7 @@ export class KubeClient {
       );
     }
     if (RETRYABLE_ERROR_CODES.has(code) || /socket hang up/i.test(err.message)) {
-      return new RetryableError(`${code || "network error"}: ${err.message}`);
+      return new RetryableError(`${code || "network error"}: ${err.message}`, undefined, code);
     }
     return new ClusterUnreachableError(`request to ${this.#conn.server} failed: ${code || err.message}`, {
       cause: err,
@@ -209,6 +310,17 @@ export class KubeClient {
 
 function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** A response body as JSON; as text when it is not JSON; undefined when empty. */
+function parseBody(body: Buffer): unknown {
+  const text = body.toString("utf8");
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function parseStatus(body: Buffer): { message?: string; reason?: string } | undefined {
