@@ -3,7 +3,12 @@
 // rely on (DESIGN.md): schedule, retries, alarms, bucket security, least-privilege IAM, access
 // entries, and the params that change the stack's shape. Each variant is packaged once.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings use ${...}.
-import { readFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cfnLint,
@@ -20,6 +25,9 @@ import {
   resourcesOfType,
   text,
 } from "../support/cfn.js";
+import { startEksStandIn } from "../support/eks-standin.js";
+import { sharedCluster, sharedS3 } from "../support/shared.js";
+import { TESTBED_AWS, TESTBED_EKS_CLUSTER } from "../support/testbed.js";
 
 const VARIANTS = {
   single: { cluster: "prod-eks" },
@@ -462,5 +470,95 @@ describe("sample events for `serverless invoke [local] --path`", () => {
   it("events/manual.json overrides the filters of one on-demand run", async () => {
     const e = JSON.parse(await readFile(`${repoRoot}/events/manual.json`, "utf8"));
     expect(e).toEqual({ includeNamespaces: ["team-a"], excludeResources: ["secrets"] });
+  });
+});
+
+describe("`serverless invoke local` against the test bed", () => {
+  // In this file, after the packaging above: both build in the service's .esbuild/ directory.
+  async function invokeLocal(eventPath: string) {
+    const cluster = sharedCluster();
+    const s3 = sharedS3();
+    const bucket = await s3.createBucket("invoke-local");
+    const eks = await startEksStandIn({
+      [TESTBED_EKS_CLUSTER]: { server: cluster.server, caPem: cluster.caPem },
+    });
+    const home = await mkdtemp(join(tmpdir(), "kube-autosave-invoke-"));
+    try {
+      const overrides = {
+        BUCKET: bucket,
+        S3_ENDPOINT: s3.endpoint,
+        EKS_ENDPOINT: eks.endpoint,
+        KMS_KEY_ID: "arn:aws:kms:us-east-1:000000000000:key/testbed",
+      };
+      const { stdout, stderr } = await promisify(execFile)(
+        process.execPath,
+        [
+          join(repoRoot, "node_modules/osls/bin/serverless.js"),
+          "invoke",
+          "local",
+          "-f",
+          "snapshot",
+          "--path",
+          eventPath,
+          `--param=cluster=${TESTBED_EKS_CLUSTER}`,
+          ...Object.entries(overrides).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+        ],
+        {
+          cwd: repoRoot,
+          timeout: 120_000,
+          maxBuffer: 16 * 1024 * 1024,
+          env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            HOME: home,
+            AWS_REGION: TESTBED_AWS.region,
+            AWS_ACCESS_KEY_ID: TESTBED_AWS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: TESTBED_AWS.secretAccessKey,
+            AWS_EC2_METADATA_DISABLED: "true",
+            SLS_TELEMETRY_DISABLED: "1",
+            SLS_NOTIFICATIONS_MODE: "off",
+            SLS_SCHEMA_CACHE_BASE_DIR: join(repoRoot, "node_modules/.cache/kube-autosave-osls"),
+            NO_COLOR: "1",
+          },
+        },
+      );
+      // invoke local prints the handler's log lines, then its return value as indented JSON.
+      const result = JSON.parse(stdout.slice(stdout.lastIndexOf("\n{\n") + 1));
+      const client = s3.client();
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      client.destroy();
+      return { result, stdout, stderr, keys: (listed.Contents ?? []).map((o) => o.Key ?? "") };
+    } finally {
+      await eks.close();
+    }
+  }
+
+  it("runs the bundled handler with the scheduled event and writes a complete snapshot", async () => {
+    const { result, stdout, keys } = await invokeLocal("events/scheduled.json");
+    expect(result).toMatchObject({
+      status: "Completed",
+      cluster: TESTBED_EKS_CLUSTER,
+      trigger: "schedule",
+      errors: 0,
+    });
+    expect(keys).toContain(
+      `kube-aws/clusters/${TESTBED_EKS_CLUSTER}/backup/${result.snapshot}/manifest.json`,
+    );
+    expect(keys).toContain(`kube-aws/clusters/${TESTBED_EKS_CLUSTER}/backup/latest.json`);
+    expect(stdout).toContain('"message":"snapshot summary"');
+    expect(stdout).not.toContain("k8s-aws-v1.");
+  });
+
+  it("runs the manual event with its filter override", async () => {
+    const { result, keys } = await invokeLocal("events/manual.json");
+    expect(result).toMatchObject({ status: "Completed", trigger: "manual" });
+    // events/manual.json keeps only namespace team-a, which the test bed does not have: cluster-scoped
+    // types only, and no namespaces.json (its one selected Namespace does not exist).
+    const files = keys
+      .filter((k) => k.includes(`/${result.snapshot}/`))
+      .map((k) => k.split(`/${result.snapshot}/`)[1]);
+    expect(files).toContain("clusterroles.rbac.authorization.k8s.io.json");
+    expect(files).toContain("manifest.json");
+    expect(files.filter((f) => f?.includes("/"))).toEqual([]);
+    expect(files).not.toContain("namespaces.json");
   });
 });
