@@ -3,6 +3,7 @@ import { KubeClient } from "../kube/client.js";
 import { defaultKubeconfigPath, loadKubeconfig } from "../kube/kubeconfig.js";
 import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterWriter } from "../kube/writer.js";
+import { SYSTEM_OBJECT_RULES } from "../restore/plan.js";
 import {
   DEFAULT_RESTORE_CONCURRENCY,
   type ObjectResult,
@@ -43,6 +44,17 @@ export async function runRestore(cmd: RestoreCommand, io: CliIo): Promise<number
 
 const ORDER: readonly ObjectResult["outcome"][] = ["created", "updated", "unchanged", "skipped", "failed"];
 
+/**
+ * Skips that are the same for every snapshot (objects a new cluster makes itself, types that cannot
+ * be restored) are counted in the text report, not listed: they are hundreds of lines that hide
+ * the few that need a reader's attention. `--json` lists every one.
+ */
+const COUNTED_ONLY_RULES: ReadonlySet<string> = new Set([
+  "not-selected",
+  "non-restorable-type",
+  ...SYSTEM_OBJECT_RULES.map((r) => r.id),
+]);
+
 /** The report for terminals: one line per object (objects the filters leave out are only counted), then totals. */
 export function formatReport(report: RestoreReport, target: string): string {
   const m = report.manifest;
@@ -56,8 +68,9 @@ export function formatReport(report: RestoreReport, target: string): string {
       "  DRY RUN: the API server validated each write and persisted nothing ('created' = would be created)",
     );
   lines.push("");
-  // Objects the filters leave out are counted, not listed: they can be most of the snapshot.
-  const listed = report.objects.filter((o) => o.rule !== "not-selected");
+  const listed = report.objects.filter(
+    (o) => !(o.outcome === "skipped" && o.rule && COUNTED_ONLY_RULES.has(o.rule)),
+  );
   const width = Math.max(10, ...listed.map((o) => o.resource.length));
   for (const outcome of ORDER) {
     for (const o of listed.filter((x) => x.outcome === outcome)) {
@@ -77,11 +90,17 @@ export function formatReport(report: RestoreReport, target: string): string {
   for (const f of report.files.filter((x) => x.outcome === "failed"))
     lines.push(`failed    file ${f.key}: ${f.message}`);
   const notSelected =
-    report.objects.length -
-    listed.length +
+    report.objects.filter((o) => o.rule === "not-selected").length +
     report.files.filter((f) => f.outcome === "skipped").reduce((n, f) => n + (f.items ?? 0), 0);
   if (notSelected > 0)
     lines.push(`skipped   ${notSelected} objects not selected by --namespace/--resource/--selector`);
+  const builtIn = report.objects.filter(
+    (o) => o.outcome === "skipped" && o.rule && o.rule !== "not-selected" && COUNTED_ONLY_RULES.has(o.rule),
+  ).length;
+  if (builtIn > 0)
+    lines.push(
+      `skipped   ${builtIn} objects a new cluster creates itself or that cannot be restored (by rule below; --json lists each)`,
+    );
   const c = report.counts;
   lines.push(
     "",

@@ -449,6 +449,25 @@ describe("restore into a fresh cluster (round trip A → B)", () => {
     expect(lines).toContainEqual(
       expect.stringMatching(/^skipped +\d+ objects not selected by --namespace\/--resource\/--selector$/),
     );
+    // Built-in objects (a default service account, kube-root-ca.crt, non-restorable types) are counted
+    // by rule, not listed one by one: the count line equals the sum of those rules.
+    const byRule = Object.fromEntries(
+      (lines.find((l) => l.startsWith("Skipped by rule: ")) ?? "")
+        .slice("Skipped by rule: ".length)
+        .split(", ")
+        .map((e) => [e.slice(0, e.lastIndexOf(" ")), Number(e.slice(e.lastIndexOf(" ") + 1))]),
+    );
+    const builtIn = ["default-service-account", "non-restorable-type", "system-configmap"];
+    expect(builtIn.every((r) => byRule[r] > 0)).toBe(true);
+    const counted = builtIn.reduce((n, r) => n + byRule[r], 0);
+    expect(lines).toContainEqual(
+      `skipped   ${counted} objects a new cluster creates itself or that cannot be restored (by rule below; --json lists each)`,
+    );
+    expect(
+      lines.filter((l) =>
+        /^skipped +(serviceaccounts +app-2\/default|configmaps +app-2\/kube-root-ca)/.test(l),
+      ),
+    ).toEqual([]);
     // app-2's 13 restorable objects, its Namespace, and the CRD of its widgets
     expect(lines).toContainEqual(
       expect.stringMatching(/^Totals: 0 created, 0 updated, 15 unchanged, \d+ skipped, 0 failed$/),
