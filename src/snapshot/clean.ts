@@ -125,15 +125,17 @@ export const CLEANING_RULES: readonly CleaningRule[] = [
 
 /**
  * Returns the object to store (a new object; the input is not mutated), or undefined when the object
- * must not be stored at all.
+ * must not be stored at all. Maps on the path to a removed field are copied; everything the rules do
+ * not touch is shared with the input (a deep copy of every object was the snapshot's hottest cost).
  */
 export function cleanObject(obj: KubeObject, ref: ResourceRef): KubeObject | undefined {
   // Conditions are read from the input, so no rule's outcome depends on the rules before it.
   const rules = CLEANING_RULES.filter((rule) => applies(rule, obj, ref));
   if (rules.some((rule) => rule.action.op === "skip-object")) return undefined;
-  // A deep copy keeps key order and shares nothing with the caller's object.
-  const cleaned = structuredClone(obj);
-  for (const rule of rules) apply(rule.action, cleaned);
+  // Spread copies keep key order; `copied` makes each map on a changed path a copy exactly once.
+  const cleaned: KubeObject = { ...obj };
+  const copied = new Set<object>([cleaned]);
+  for (const rule of rules) apply(rule.action, cleaned, copied);
   return cleaned;
 }
 
@@ -148,28 +150,58 @@ function matches(obj: KubeObject, match: FieldMatch): boolean {
   return fieldAt(obj, match.path) === match.equals;
 }
 
-function apply(action: CleaningAction, obj: KubeObject): void {
+function apply(action: CleaningAction, obj: KubeObject, copied: Set<object>): void {
   if (action.op === "delete-fields") {
-    for (const path of action.paths) deleteField(obj, path);
+    for (const path of action.paths) deleteField(obj, path, copied);
   } else if (action.op === "delete-annotations") {
-    deleteAnnotations(obj, action.keys);
+    deleteAnnotations(obj, action.keys, copied);
   }
 }
 
-function deleteField(obj: KubeObject, path: FieldPath): void {
-  const parent = fieldAt(obj, path.slice(0, -1));
-  const key = path.at(-1);
-  if (isRecord(parent) && key !== undefined) delete parent[key];
+/** The map at `path`, made a copy of the input's first (copy-on-write), or undefined if absent. */
+function writableAt(
+  obj: KubeObject,
+  path: FieldPath,
+  copied: Set<object>,
+): Record<string, unknown> | undefined {
+  let node: Record<string, unknown> = obj;
+  for (const key of path) {
+    const child = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (!isRecord(child)) return undefined;
+    if (copied.has(child)) {
+      node = child;
+      continue;
+    }
+    const copy = { ...child };
+    copied.add(copy);
+    node[key] = copy;
+    node = copy;
+  }
+  return node;
 }
 
-function deleteAnnotations(obj: KubeObject, keys: readonly string[]): void {
-  const metadata = obj.metadata;
-  if (!isRecord(metadata) || !isRecord(metadata.annotations)) return;
-  const annotations = metadata.annotations;
-  const present = keys.filter((key) => Object.hasOwn(annotations, key));
+function deleteField(obj: KubeObject, path: FieldPath, copied: Set<object>): void {
+  const key = path.at(-1);
+  if (key === undefined) return;
+  const parentPath = path.slice(0, -1);
+  const current = fieldAt(obj, parentPath);
+  // Look before copying: most objects lack most fields, and an absent field needs no copy.
+  if (!isRecord(current) || !Object.hasOwn(current, key)) return;
+  const parent = writableAt(obj, parentPath, copied);
+  if (parent) delete parent[key];
+}
+
+function deleteAnnotations(obj: KubeObject, keys: readonly string[], copied: Set<object>): void {
+  const current = fieldAt(obj, ["metadata", "annotations"]);
+  if (!isRecord(current)) return;
+  const present = keys.filter((key) => Object.hasOwn(current, key));
+  if (present.length === 0) return;
+  const annotations = writableAt(obj, ["metadata", "annotations"], copied);
+  const metadata = writableAt(obj, ["metadata"], copied);
+  if (!annotations || !metadata) return;
   for (const key of present) delete annotations[key];
   // Only a map this rule emptied goes: an `annotations: {}` as served is the user's, not ours.
-  if (present.length > 0 && Object.keys(annotations).length === 0) delete metadata.annotations;
+  if (Object.keys(annotations).length === 0) delete metadata.annotations;
 }
 
 /** The value at `path`, or undefined as soon as a step is missing or not an object. */
