@@ -1,6 +1,5 @@
 // `kube-autosave snapshot`: wire a kubeconfig, a folder or S3 store and the engine; report.
 import { join, resolve } from "node:path";
-import { S3Client } from "@aws-sdk/client-s3";
 import pkg from "../../package.json" with { type: "json" };
 import { KubeClient } from "../kube/client.js";
 import { defaultKubeconfigPath, loadKubeconfig } from "../kube/kubeconfig.js";
@@ -9,7 +8,7 @@ import { KubeClusterReader } from "../kube/reader.js";
 import { defaultPrefix, type ProgressEvent, type SnapshotResult, takeSnapshot } from "../snapshot/index.js";
 import type { Logger, SnapshotStore } from "../snapshot/ports.js";
 import { FsStore } from "../stores/fs.js";
-import { S3Store } from "../stores/s3.js";
+import { createS3Client, S3Store } from "../stores/s3.js";
 import type { CliIo } from "./main.js";
 import type { SnapshotCommand, Target } from "./parse.js";
 
@@ -29,7 +28,7 @@ export function openStore(
     AWS_SECRET_ACCESS_KEY: secretAccessKey,
     AWS_SESSION_TOKEN: sessionToken,
   } = io.env;
-  const client = new S3Client({
+  const client = createS3Client({
     region: target.region ?? "us-east-1",
     // Keys in the CLI's environment win; otherwise the SDK's chain (profiles, SSO, instance roles).
     ...(accessKeyId && secretAccessKey

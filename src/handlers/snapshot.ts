@@ -4,7 +4,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { EKSClient } from "@aws-sdk/client-eks";
-import { S3Client } from "@aws-sdk/client-s3";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import pkg from "../../package.json" with { type: "json" };
 import { eksConnection } from "../eks/cluster.js";
@@ -14,7 +13,7 @@ import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterReader } from "../kube/reader.js";
 import { takeSnapshot } from "../snapshot/engine.js";
 import type { Logger as EngineLogger } from "../snapshot/ports.js";
-import { S3Store } from "../stores/s3.js";
+import { createS3Client, S3Store } from "../stores/s3.js";
 import { type HandlerConfig, parseHandlerConfig, parseInvocation } from "./config.js";
 
 /** The part of the Lambda context the handler uses. */
@@ -95,9 +94,13 @@ export async function handler(event: unknown, context: InvocationContext): Promi
     );
 
     const conn = await connect(cfg, cluster);
-    const kube = new KubeClient(conn, kubeClientOptions(cfg.concurrency, engineLogger()));
+    // The deadline also cancels requests in flight: a stalled list must not outlive the Lambda.
+    const kube = new KubeClient(conn, {
+      ...kubeClientOptions(cfg.concurrency, engineLogger()),
+      signal: deadline.signal,
+    });
     closers.push(() => kube.close());
-    const s3 = new S3Client({
+    const s3 = createS3Client({
       region: cfg.region,
       ...(cfg.s3Endpoint ? { endpoint: cfg.s3Endpoint, forcePathStyle: true } : {}),
     });
@@ -107,6 +110,7 @@ export async function handler(event: unknown, context: InvocationContext): Promi
       bucket: cfg.bucket,
       prefix: request.prefix,
       ...(cfg.sse ? { sse: cfg.sse } : {}),
+      signal: deadline.signal,
     });
     const result = await takeSnapshot(
       {

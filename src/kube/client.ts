@@ -28,11 +28,17 @@ const TLS_ERROR_CODES = new Set([
 
 export interface KubeClientOptions {
   readonly retry?: RetryPolicy;
+  /**
+   * Aborting cancels every request in flight and every wait between retries at once (a Lambda deadline
+   * must not wait for a stalled request's timeout); they then throw RequestAbortedError.
+   */
+  readonly signal?: AbortSignal | undefined;
   /** A request with no response byte for this long is abandoned and retried. */
   readonly requestTimeoutMs?: number;
   /** Parallel connections (the engine's concurrency plus discovery). */
   readonly maxSockets?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Waits between retries; must reject when `signal` aborts. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly random?: () => number;
   /** Called before each retry, for logs (never gets headers or bodies). */
   readonly onRetry?: (info: { path: string; attempt: number; delayMs: number; reason: string }) => void;
@@ -44,16 +50,31 @@ interface RawResponse {
   body: Buffer;
 }
 
+/** A request stopped because the client's signal aborted (deadline, shutdown). Never retried. */
+export class RequestAbortedError extends Error {
+  override readonly name = "RequestAbortedError";
+}
+
+/** A failure worth another attempt; after the last one it becomes an ApiError or ClusterUnreachableError. */
 class RetryableError extends Error {
   constructor(
     message: string,
-    readonly retryAfterMs?: number,
-    /** The network error code, when the connection (not the server) failed. */
-    readonly code?: string,
+    readonly details: {
+      readonly retryAfterMs?: number | undefined;
+      /** The HTTP status the server answered with (5xx, 429, or 2xx with a body that is not JSON). */
+      readonly status?: number;
+      /** The network error code, when the connection (not the server) failed. */
+      readonly code?: string;
+      /** The server had started answering (status line received) when the connection broke. */
+      readonly responded?: boolean;
+    } = {},
   ) {
     super(message);
   }
 }
+
+/** A cut-off response, whatever Node reported first (aborted, ECONNRESET, or an end before the last byte). */
+const BROKEN_RESPONSE = "the connection broke before the response was complete";
 
 /** HTTP methods of `request()`. */
 export type RequestMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -94,7 +115,8 @@ const IDEMPOTENT_PATCH_TYPES: ReadonlySet<string> = new Set([
 export class KubeClient {
   readonly #conn: ClusterConnection;
   readonly #agent: Agent;
-  readonly #opts: Required<Omit<KubeClientOptions, "onRetry">> & Pick<KubeClientOptions, "onRetry">;
+  readonly #opts: Required<Omit<KubeClientOptions, "onRetry" | "signal">> &
+    Pick<KubeClientOptions, "onRetry" | "signal">;
   #requests = 0;
 
   constructor(conn: ClusterConnection, options: KubeClientOptions = {}) {
@@ -103,7 +125,8 @@ export class KubeClient {
       retry: options.retry ?? DEFAULT_RETRY_POLICY,
       requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
       maxSockets: options.maxSockets ?? 8,
-      sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+      signal: options.signal,
+      sleep: options.sleep ?? abortableSleep,
       random: options.random ?? Math.random,
       onRetry: options.onRetry,
     };
@@ -137,9 +160,7 @@ export class KubeClient {
           }
           throw err;
         }
-        const delayMs = backoffDelay(this.#opts.retry, attempt, err.retryAfterMs, this.#opts.random);
-        this.#opts.onRetry?.({ path, attempt, delayMs, reason: err.message });
-        await this.#opts.sleep(delayMs);
+        await this.#backoff(path, attempt, err);
       }
     }
   }
@@ -150,8 +171,8 @@ export class KubeClient {
    * requests (GET, PUT, DELETE, apply/merge PATCH). A POST is retried only when it cannot have been
    * received (429, or no connection was made): a create the server did perform must not be sent again,
    * and a caller that still sees 409 AlreadyExists treats it as an existing object. After the last
-   * attempt a 429/5xx is returned as a value; a network failure throws ClusterUnreachableError; 401 and
-   * TLS failures throw at once.
+   * attempt a 429/5xx is returned as a value, a response cut off mid-body throws ApiError (status null),
+   * and no answer at all throws ClusterUnreachableError; 401 and TLS failures throw at once.
    */
   async request(method: RequestMethod, path: string, options: RequestOptions = {}): Promise<KubeResponse> {
     const { maxAttempts } = this.#opts.retry;
@@ -171,11 +192,11 @@ export class KubeClient {
         res = await this.#send(method, path, payload && { body: payload, contentType });
       } catch (err) {
         const retryable =
-          err instanceof RetryableError && (idempotent || NOT_SENT_ERROR_CODES.has(err.code ?? ""));
+          err instanceof RetryableError && (idempotent || NOT_SENT_ERROR_CODES.has(err.details.code ?? ""));
         if (!retryable) {
           if (err instanceof RetryableError)
             throw new ClusterUnreachableError(
-              `${method} ${path} to ${this.#conn.server} (${this.#conn.name}) failed: ${err.message}`,
+              `${method} ${displayPath(path)} to ${this.#conn.server} (${this.#conn.name}) failed: ${err.message}`,
             );
           throw err;
         }
@@ -186,8 +207,8 @@ export class KubeClient {
       if (res.status === 401) throw this.#unauthorized();
       const retryableStatus = res.status === 429 || (idempotent && RETRYABLE_STATUSES.has(res.status));
       if (retryableStatus && attempt < maxAttempts) {
-        const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), new Date());
-        await this.#backoff(path, attempt, new RetryableError(`HTTP ${res.status}`, retryAfter));
+        const retryAfterMs = parseRetryAfter(headerValue(res.headers["retry-after"]), new Date());
+        await this.#backoff(path, attempt, new RetryableError(`HTTP ${res.status}`, { retryAfterMs }));
         continue;
       }
       return { status: res.status, body: parseBody(res.body) };
@@ -195,9 +216,25 @@ export class KubeClient {
   }
 
   async #backoff(path: string, attempt: number, err: RetryableError): Promise<void> {
-    const delayMs = backoffDelay(this.#opts.retry, attempt, err.retryAfterMs, this.#opts.random);
+    const delayMs = backoffDelay(this.#opts.retry, attempt, err.details.retryAfterMs, this.#opts.random);
     this.#opts.onRetry?.({ path, attempt, delayMs, reason: err.message });
-    await this.#opts.sleep(delayMs);
+    this.#throwIfAborted(path);
+    try {
+      await this.#opts.sleep(delayMs, this.#opts.signal);
+    } catch (sleepErr) {
+      this.#throwIfAborted(path);
+      throw sleepErr;
+    }
+  }
+
+  #throwIfAborted(path: string): void {
+    if (this.#opts.signal?.aborted) throw this.#abortError(path);
+  }
+
+  #abortError(path: string): RequestAbortedError {
+    const reason = this.#opts.signal?.reason;
+    const why = reason instanceof Error ? reason.message : String(reason ?? "aborted");
+    return new RequestAbortedError(`request ${displayPath(path)} to ${this.#conn.server} aborted: ${why}`);
   }
 
   #unauthorized(): Error {
@@ -211,13 +248,21 @@ export class KubeClient {
     this.#agent.destroy();
   }
 
+  /**
+   * The error after the last attempt. The server answered (an error status, a body that is not JSON, or a
+   * response cut off mid-body): an ApiError, so the engine records that one resource type and goes on.
+   * No answer at all (refused, reset before a response, timeout): the cluster is unreachable, fatal.
+   */
   #exhausted(method: RequestMethod, path: string, err: RetryableError, attempts: number): Error {
-    const status = /^HTTP (\d{3})/.exec(err.message)?.[1];
-    if (status)
+    const { status, responded } = err.details;
+    if (status !== undefined || responded) {
+      // A 2xx with a broken body is not an HTTP error: recording it as "status 200" would mislead.
+      const recorded = status !== undefined && status >= 300 ? status : null;
       return new ApiError(
-        `${method} ${path} failed after ${attempts} attempts: ${err.message}`,
-        Number(status),
+        `${method} ${displayPath(path)} failed after ${attempts} attempts: ${err.message}`,
+        recorded,
       );
+    }
     return new ClusterUnreachableError(
       `cannot reach ${this.#conn.server} (${this.#conn.name}) after ${attempts} attempts: ${err.message}`,
     );
@@ -232,6 +277,7 @@ export class KubeClient {
         // A body cut short by a proxy or a reset looks like this; the next attempt may get it whole.
         throw new RetryableError(
           `HTTP ${status} with a body that is not complete JSON (${res.body.length} bytes)`,
+          { status },
         );
       }
     }
@@ -241,14 +287,14 @@ export class KubeClient {
       status === 410 &&
       (apiStatus?.reason === "Expired" || apiStatus?.reason === "Gone" || !apiStatus?.reason)
     ) {
-      throw new ListExpiredError(`GET ${path}: the list's continue token expired (410)`);
+      throw new ListExpiredError(`GET ${displayPath(path)}: the list's continue token expired (410)`);
     }
     if (RETRYABLE_STATUSES.has(status)) {
-      const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), new Date());
-      throw new RetryableError(`HTTP ${status}: ${message}`, retryAfter);
+      const retryAfterMs = parseRetryAfter(headerValue(res.headers["retry-after"]), new Date());
+      throw new RetryableError(`HTTP ${status}: ${message}`, { retryAfterMs, status });
     }
     if (status === 401) throw this.#unauthorized();
-    throw new ApiError(`GET ${path}: HTTP ${status}: ${message}`, status);
+    throw new ApiError(`GET ${displayPath(path)}: HTTP ${status}: ${message}`, status);
   }
 
   async #send(
@@ -264,20 +310,28 @@ export class KubeClient {
         : {}),
       ...(await this.#conn.authHeaders()),
     };
+    this.#throwIfAborted(path);
     this.#requests += 1;
+    const { signal } = this.#opts;
     return new Promise<RawResponse>((resolve, reject) => {
-      const req = request(`${this.#conn.server}${path}`, { method, agent: this.#agent, headers }, (res) => {
+      const options = { method, agent: this.#agent, headers, ...(signal ? { signal } : {}) };
+      // Once the status line is in, a failure is a broken response, whichever object reports it first (a
+      // TCP reset mid-body surfaces on the request as ECONNRESET before the response sees "aborted").
+      let responded = false;
+      const broken = () => {
+        if (signal?.aborted) reject(this.#abortError(path));
+        else reject(new RetryableError(BROKEN_RESPONSE, { responded: true }));
+      };
+      const req = request(`${this.#conn.server}${path}`, options, (res) => {
+        responded = true;
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
-          if (!res.complete) {
-            reject(new RetryableError("the connection closed before the response was complete"));
-            return;
-          }
+          if (!res.complete) return broken();
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
-        res.on("error", (err) => reject(this.#networkError(err)));
-        res.on("aborted", () => reject(new RetryableError("the response was aborted")));
+        res.on("error", broken);
+        res.on("aborted", broken);
       });
       req.setTimeout(this.#opts.requestTimeoutMs, () => {
         req.destroy(
@@ -286,7 +340,10 @@ export class KubeClient {
           }),
         );
       });
-      req.on("error", (err) => reject(this.#networkError(err)));
+      req.on("error", (err) => {
+        if (responded || signal?.aborted) broken();
+        else reject(this.#networkError(err));
+      });
       req.end(payload?.body);
     });
   }
@@ -300,12 +357,33 @@ export class KubeClient {
       );
     }
     if (RETRYABLE_ERROR_CODES.has(code) || /socket hang up/i.test(err.message)) {
-      return new RetryableError(`${code || "network error"}: ${err.message}`, undefined, code);
+      return new RetryableError(`${code || "network error"}: ${err.message}`, { code });
     }
     return new ClusterUnreachableError(`request to ${this.#conn.server} failed: ${code || err.message}`, {
       cause: err,
     });
   }
+}
+
+/** Waits `ms`; rejects at once when `signal` aborts. */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** A path for messages: continue tokens are long, opaque and name the next object, so they are elided. */
+function displayPath(path: string): string {
+  return path.replace(/([?&]continue=)[^&]*/, "$1…");
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

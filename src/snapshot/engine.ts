@@ -10,10 +10,12 @@ import {
   claimKey,
   compareSnapshotNames,
   formatTimestamp,
+  isSnapshotName,
   keyInSnapshot,
   LATEST_KEY,
   manifestKey,
   qualifiedResource,
+  RUNS_DIR,
   resourceFileKey,
   snapshotName,
 } from "./layout.js";
@@ -43,7 +45,10 @@ export interface SnapshotOptions {
   /** Store objects exactly as served (no cleaning). */
   readonly raw: boolean;
   readonly toolVersion: string;
-  /** Aborting (deadline, signal) stops the run between pages; no manifest is written. */
+  /**
+   * Aborting (deadline, signal) stops the run between pages, and adapters given the same signal cancel
+   * their requests in flight; the run rejects with SnapshotAbortedError and no manifest is written.
+   */
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -75,6 +80,23 @@ type TypeOutcome =
 
 /** Takes one snapshot. Resolves with the manifest (Completed or PartiallyFailed); rejects, with no manifest written, when the cluster or store fails or the run is aborted. */
 export async function takeSnapshot(deps: SnapshotDeps, options: SnapshotOptions): Promise<SnapshotResult> {
+  const progress = { manifestWritten: false };
+  try {
+    return await snapshotRun(deps, options, progress);
+  } catch (err) {
+    // Adapters may cancel their requests on the same signal: whatever they threw, the run was stopped.
+    if (!progress.manifestWritten && options.signal?.aborted && !(err instanceof SnapshotAbortedError)) {
+      throwIfAborted(options.signal, err);
+    }
+    throw err;
+  }
+}
+
+async function snapshotRun(
+  deps: SnapshotDeps,
+  options: SnapshotOptions,
+  progress: { manifestWritten: boolean },
+): Promise<SnapshotResult> {
   const { cluster, store, clock, logger } = deps;
   const serverVersion = await cluster.serverVersion();
   const startedAt = clock.now();
@@ -138,6 +160,7 @@ export async function takeSnapshot(deps: SnapshotDeps, options: SnapshotOptions)
   throwIfAborted(options.signal);
   // Every file is committed by now: the manifest's presence is what makes the snapshot complete.
   await store.put(manifestKey(snapshot), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+  progress.manifestWritten = true;
   await updateLatest(store, { snapshot, status: manifest.status, completedAt: manifest.completedAt });
   logger.info("snapshot written", {
     snapshot,
@@ -174,36 +197,79 @@ async function hasAnyObject(store: SnapshotStore, prefix: string): Promise<boole
   return false;
 }
 
-/** Points latest.json at `snapshot` unless a newer snapshot already holds it (concurrent runs). */
-async function updateLatest(
-  store: SnapshotStore,
-  next: Omit<LatestPointer, "apiVersion" | "kind" | "manifest">,
-): Promise<void> {
-  const current = await store.get(LATEST_KEY);
-  if (current) {
-    try {
-      const parsed = JSON.parse(current.toString("utf8")) as Partial<LatestPointer>;
-      if (typeof parsed.snapshot === "string" && compareSnapshotNames(parsed.snapshot, next.snapshot) > 0)
-        return;
-    } catch {
-      // an unreadable pointer is replaced
+type LatestTarget = Omit<LatestPointer, "apiVersion" | "kind" | "manifest">;
+
+/** Rounds of "point, then look for a newer complete snapshot" before giving up (each round is rare). */
+const MAX_LATEST_ROUNDS = 5;
+
+/**
+ * Points latest.json at the newest complete snapshot: `next`, unless a newer one holds it. Runs that
+ * finish at the same moment both read the pointer before either writes it, so the older run's write can
+ * land last; hence each write is followed by a look for newer complete snapshots (claimed in .runs/,
+ * with a manifest), and the pointer moves on to the newest. The last writer always looks last, so the
+ * pointer ends on the newest snapshot whose manifest was written.
+ */
+async function updateLatest(store: SnapshotStore, next: LatestTarget): Promise<void> {
+  let target = next;
+  for (let round = 1; round <= MAX_LATEST_ROUNDS; round++) {
+    const current = await readLatest(store);
+    if (!current || compareSnapshotNames(current, target.snapshot) < 0) {
+      const pointer: LatestPointer = {
+        apiVersion: MANIFEST_API_VERSION,
+        kind: "LatestSnapshot",
+        manifest: manifestKey(target.snapshot),
+        ...target,
+      };
+      await store.put(LATEST_KEY, Buffer.from(`${JSON.stringify(pointer, null, 2)}\n`));
     }
+    const newer = await newestCompleteAfter(store, target.snapshot);
+    if (!newer) return;
+    target = newer;
   }
-  const pointer: LatestPointer = {
-    apiVersion: MANIFEST_API_VERSION,
-    kind: "LatestSnapshot",
-    manifest: manifestKey(next.snapshot),
-    ...next,
-  };
-  await store.put(LATEST_KEY, Buffer.from(`${JSON.stringify(pointer, null, 2)}\n`));
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
+/** The snapshot latest.json names; undefined when there is none or it cannot be read (it is replaced). */
+async function readLatest(store: SnapshotStore): Promise<string | undefined> {
+  const current = await store.get(LATEST_KEY);
+  if (!current) return undefined;
+  try {
+    const parsed = JSON.parse(current.toString("utf8")) as Partial<LatestPointer>;
+    return typeof parsed.snapshot === "string" ? parsed.snapshot : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The newest snapshot named after `name` that has a manifest (a run that finished alongside), if any. */
+async function newestCompleteAfter(store: SnapshotStore, name: string): Promise<LatestTarget | undefined> {
+  const newer: string[] = [];
+  for await (const { key } of store.list(RUNS_DIR)) {
+    const claimed = key.slice(RUNS_DIR.length + 1).replace(/\.json$/, "");
+    if (isSnapshotName(claimed) && compareSnapshotNames(claimed, name) > 0) newer.push(claimed);
+  }
+  newer.sort(compareSnapshotNames).reverse();
+  for (const candidate of newer) {
+    const body = await store.get(manifestKey(candidate));
+    if (!body) continue; // still running, or crashed
+    try {
+      const manifest = JSON.parse(body.toString("utf8")) as Partial<SnapshotManifest>;
+      if (manifest.status && manifest.completedAt) {
+        return { snapshot: candidate, status: manifest.status, completedAt: manifest.completedAt };
+      }
+    } catch {
+      // not a manifest: not a complete snapshot
+    }
+  }
+  return undefined;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, cause?: unknown): void {
   if (signal?.aborted) {
     const reason =
       signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
     throw new SnapshotAbortedError(
       `snapshot stopped before it finished (${reason}); no manifest was written`,
+      cause === undefined ? undefined : { cause },
     );
   }
 }

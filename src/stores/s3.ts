@@ -1,6 +1,9 @@
 // The S3 SnapshotStore: a key is the object `<prefix>/<key>` of one bucket. Every object carries a
 // checksum the server verifies, the configured server-side encryption, and application/json where it
 // is JSON (so the S3 console opens it). SDK errors become StoreErrors here, at the adapter.
+
+import { randomUUID } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -8,10 +11,12 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
+  type S3ClientConfig,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { StoreError } from "../snapshot/errors.js";
@@ -32,6 +37,12 @@ export interface S3StoreOptions {
   readonly partSizeBytes?: number;
   /** Parts uploaded concurrently per write; memory per write is about partSize × (queueSize + 1). Default 4. */
   readonly queueSize?: number;
+  /**
+   * Aborting cancels the streamed writes in flight (a Lambda deadline must not wait for a stalled upload);
+   * the cleanup that follows (AbortMultipartUpload) is still sent, so no upload is left behind. Small
+   * objects (put, createExclusive: the claim, the manifest, latest.json) are not cancelled.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 const MiB = 1024 * 1024;
@@ -47,6 +58,35 @@ const DEFAULT_QUEUE_SIZE = 4;
  * both (CRC64NVME cannot be used with multipart's composite checksums there).
  */
 const CHECKSUM_ALGORITHM = "CRC32";
+/** User metadata naming the writer of an exclusive create, read back to tell who owns the key. */
+const CLAIM_METADATA = "kube-autosave-claim";
+/**
+ * How long an exclusive create waits before reading its object back (at least; longer if its PUT was
+ * slower): time for a racing PUT of the same key, which overlapped ours, to land too.
+ */
+const CLAIM_SETTLE_MS = 200;
+
+/**
+ * Retries and timeouts of every S3 client the tool makes (CLI and Lambda).
+ * - 5 attempts in standard mode (the SDK's default is 3): 5xx, SlowDown/429 and connection errors are
+ *   retried with exponential backoff and full jitter (100 ms base, 500 ms for throttling, capped at 20 s),
+ *   so a part or a put rides out a few seconds of S3 throttling or a dropped connection. Standard mode's
+ *   retry budget stops retries when most requests fail (S3 down), so a broken store fails fast.
+ * - A socket idle for 30 s is abandoned and the request retried: the SDK has no timeout by default, so
+ *   a stalled connection would hang the run until Lambda kills it. 30 s of silence is far beyond any
+ *   healthy S3 answer (CompleteMultipartUpload of a large object keeps the connection alive itself).
+ * - Connecting may take 5 s.
+ */
+export const S3_CLIENT_DEFAULTS = {
+  maxAttempts: 5,
+  retryMode: "standard",
+  requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
+} as const satisfies Partial<S3ClientConfig>;
+
+/** An S3 client with the tool's retries and timeouts; `config` adds the region, endpoint, credentials. */
+export function createS3Client(config: S3ClientConfig): S3Client {
+  return new S3Client({ ...S3_CLIENT_DEFAULTS, ...config });
+}
 
 /** Connection-level failures: the endpoint was not reached or the connection broke. */
 const NETWORK_ERROR_CODES = new Set([
@@ -76,6 +116,8 @@ export class S3Store implements SnapshotStore {
   private readonly sse: S3Encryption | undefined;
   private readonly partSize: number;
   private readonly queueSize: number;
+  /** Options of every request of a streamed write: the abort signal, when there is one. */
+  private readonly writeOptions: WriteOptions;
 
   constructor(options: S3StoreOptions) {
     this.client = options.client;
@@ -84,6 +126,7 @@ export class S3Store implements SnapshotStore {
     this.sse = options.sse;
     this.partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
     this.queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+    this.writeOptions = options.signal ? { abortSignal: options.signal } : {};
     if (!Number.isInteger(this.partSize) || this.partSize < MIN_PART_SIZE) {
       throw new RangeError(`S3Store: partSizeBytes must be an integer of at least ${MIN_PART_SIZE} (5 MiB)`);
     }
@@ -106,6 +149,7 @@ export class S3Store implements SnapshotStore {
       writeParams: this.writeParams(key),
       partSize: this.partSize,
       queueSize: this.queueSize,
+      writeOptions: this.writeOptions,
     });
   }
 
@@ -120,8 +164,17 @@ export class S3Store implements SnapshotStore {
     }
   }
 
+  /**
+   * A conditional PUT (If-None-Match: *), then a read-back. AWS S3 decides racing conditional PUTs
+   * atomically, but some S3-compatible servers check and write separately (versitygw v1.7 does): two
+   * runs claiming one name in the same second could both succeed, and then write one snapshot folder.
+   * So each create carries a unique id as metadata, and once a racing PUT would have landed, only the
+   * writer whose id is stored owns the key.
+   */
   async createExclusive(key: string, body: Buffer): Promise<boolean> {
     checkKey(key);
+    const id = randomUUID();
+    const started = Date.now();
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -129,9 +182,9 @@ export class S3Store implements SnapshotStore {
           Key: this.objectKey(key),
           Body: body,
           IfNoneMatch: "*",
+          Metadata: { [CLAIM_METADATA]: id },
         }),
       );
-      return true;
     } catch (err) {
       // 412: the key exists. 409: another conditional write of the same key is in progress, so someone
       // else is claiming this name right now; either way the name is not ours.
@@ -140,23 +193,49 @@ export class S3Store implements SnapshotStore {
         return false;
       throw await toStoreError(err, "create", this.describe(key), this.bucket, this.client);
     }
-  }
-
-  async get(key: string): Promise<Buffer | undefined> {
-    checkKey(key);
+    await delay(Math.max(CLAIM_SETTLE_MS, Date.now() - started));
     try {
-      const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
       );
-      if (!res.Body) return Buffer.alloc(0);
-      const bytes = await res.Body.transformToByteArray();
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return head.Metadata?.[CLAIM_METADATA] === id;
     } catch (err) {
       const { name, status } = describeError(err);
-      if (name === "NoSuchKey" || name === "NotFound" || (status === 404 && name !== "NoSuchBucket")) {
-        return undefined;
-      }
+      if (name === "NotFound" || name === "NoSuchKey" || status === 404) return false;
       throw await toStoreError(err, "read", this.describe(key), this.bucket, this.client);
+    }
+  }
+
+  /**
+   * The object's bytes. The SDK retries a GET until its response starts; a body cut off after that
+   * (connection reset mid-download) is fetched again here, up to the client's attempts.
+   */
+  async get(key: string): Promise<Buffer | undefined> {
+    checkKey(key);
+    for (let attempt = 1; ; attempt++) {
+      let body: { transformToByteArray(): Promise<Uint8Array> } | undefined;
+      try {
+        const res = await this.client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+        );
+        body = res.Body;
+      } catch (err) {
+        const { name, status } = describeError(err);
+        if (name === "NoSuchKey" || name === "NotFound" || (status === 404 && name !== "NoSuchBucket")) {
+          return undefined;
+        }
+        throw await toStoreError(err, "read", this.describe(key), this.bucket, this.client);
+      }
+      if (!body) return Buffer.alloc(0);
+      try {
+        const bytes = await body.transformToByteArray();
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      } catch (err) {
+        if (attempt >= S3_CLIENT_DEFAULTS.maxAttempts) {
+          throw await toStoreError(err, "read", this.describe(key), this.bucket, this.client);
+        }
+        await delay(Math.round(Math.random() * 100 * 2 ** attempt));
+      }
     }
   }
 
@@ -168,14 +247,21 @@ export class S3Store implements SnapshotStore {
     const strip = this.prefix === "" ? 0 : this.prefix.length + 1;
     let token: string | undefined;
     do {
-      let page: ListObjectsV2CommandOutput;
-      try {
-        page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token }),
-        );
-      } catch (err) {
-        const location = `s3://${this.bucket}/${listPrefix ?? ""}`;
-        throw await toStoreError(err, "list", location, this.bucket, this.client);
+      let page: ListObjectsV2CommandOutput | undefined;
+      for (let attempt = 1; !page; attempt++) {
+        try {
+          page = await this.client.send(
+            new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token }),
+          );
+        } catch (err) {
+          // A 2xx whose XML does not parse (cut off on the way): the SDK does not retry it; a page can be read again.
+          if (isUnreadableSuccess(err) && attempt < S3_CLIENT_DEFAULTS.maxAttempts) {
+            await delay(Math.round(Math.random() * 100 * 2 ** attempt));
+            continue;
+          }
+          const location = `s3://${this.bucket}/${listPrefix ?? ""}`;
+          throw await toStoreError(err, "list", location, this.bucket, this.client);
+        }
       }
       for (const object of page.Contents ?? []) {
         // Keys ending in "/" are the S3 console's empty "folder" markers, not snapshot files.
@@ -227,6 +313,10 @@ interface WriteParams {
   readonly SSEKMSKeyId?: string;
 }
 
+interface WriteOptions {
+  readonly abortSignal?: AbortSignal;
+}
+
 interface WriteTarget {
   readonly client: S3Client;
   readonly bucket: string;
@@ -235,6 +325,7 @@ interface WriteTarget {
   readonly writeParams: WriteParams;
   readonly partSize: number;
   readonly queueSize: number;
+  readonly writeOptions: WriteOptions;
 }
 
 /**
@@ -283,7 +374,10 @@ class S3ObjectWriter implements ObjectWriter {
       if (this.failure) throw this.failure;
       if (this.uploadId === undefined) {
         const body = this.takeBuffered(this.buffered);
-        await client.send(new PutObjectCommand({ ...this.target.writeParams, Body: body }));
+        await client.send(
+          new PutObjectCommand({ ...this.target.writeParams, Body: body }),
+          this.target.writeOptions,
+        );
       } else {
         if (this.buffered > 0) await this.sendPart(this.takeBuffered(this.buffered));
         await Promise.all(this.inFlight);
@@ -297,6 +391,7 @@ class S3ObjectWriter implements ObjectWriter {
             UploadId: uploadId,
             MultipartUpload: { Parts: parts },
           }),
+          this.target.writeOptions,
         );
       }
       this.state = "committed";
@@ -366,7 +461,10 @@ class S3ObjectWriter implements ObjectWriter {
     const { client, location, bucket } = this.target;
     const created = (async () => {
       try {
-        const res = await client.send(new CreateMultipartUploadCommand(this.target.writeParams));
+        const res = await client.send(
+          new CreateMultipartUploadCommand(this.target.writeParams),
+          this.target.writeOptions,
+        );
         if (!res.UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
         return res.UploadId;
       } catch (err) {
@@ -391,6 +489,7 @@ class S3ObjectWriter implements ObjectWriter {
           Body: body,
           ChecksumAlgorithm: CHECKSUM_ALGORITHM,
         }),
+        this.target.writeOptions,
       );
       this.parts.push({ PartNumber: partNumber, ETag: res.ETag, ChecksumCRC32: res.ChecksumCRC32 });
     } catch (err) {
@@ -425,6 +524,12 @@ function describeError(err: unknown): { name: string; status: number | undefined
   };
 }
 
+/** The server said 2xx but the SDK could not read the answer (a body cut short, or not S3's XML). */
+function isUnreadableSuccess(err: unknown): boolean {
+  const { status } = describeError(err);
+  return status !== undefined && status >= 200 && status < 300;
+}
+
 /** An SDK failure as a StoreError naming the bucket/key and the cause in words (never credentials). */
 async function toStoreError(
   err: unknown,
@@ -449,6 +554,10 @@ async function toStoreError(
     message = `cannot reach S3 endpoint ${await endpointOf(client)} (${code ?? name}) to ${verb} ${location}`;
   } else if (status === 403) {
     message = `access denied to ${location} (cannot ${verb}: ${name})`;
+  } else if (isUnreadableSuccess(err)) {
+    // The SDK adds a line about its hidden $response field: not for users.
+    const why = detail.split("\n")[0]?.trim();
+    message = `cannot ${verb} ${location}: S3 answered HTTP ${status} with a response that could not be read (${why})`;
   } else {
     message = `cannot ${verb} ${location}: ${name || "error"}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
   }

@@ -458,8 +458,8 @@ describe("restore into a fresh cluster (round trip A → B)", () => {
         .map((e) => [e.slice(0, e.lastIndexOf(" ")), Number(e.slice(e.lastIndexOf(" ") + 1))]),
     );
     const builtIn = ["default-service-account", "non-restorable-type", "system-configmap"];
-    expect(builtIn.every((r) => byRule[r] > 0)).toBe(true);
-    const counted = builtIn.reduce((n, r) => n + byRule[r], 0);
+    expect(builtIn.every((r) => (byRule[r] ?? 0) > 0)).toBe(true);
+    const counted = builtIn.reduce((n, r) => n + (byRule[r] ?? 0), 0);
     expect(lines).toContainEqual(
       `skipped   ${counted} objects a new cluster creates itself or that cannot be restored (by rule below; --json lists each)`,
     );

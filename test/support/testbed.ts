@@ -165,6 +165,19 @@ export function connectCluster(info: ClusterInfo): Cluster {
   };
 }
 
+/** How to bring back the kube-apiserver of each cluster startCluster() made (same port, flags, etcd). */
+const restarts = new WeakMap<OwnedCluster, () => Promise<void>>();
+
+/**
+ * Starts the cluster's kube-apiserver again (killing it first if it still runs), on the same port, with
+ * the same flags and etcd data, and waits until it is ready: a crashed control plane coming back.
+ */
+export async function restartApiserver(cluster: OwnedCluster): Promise<void> {
+  const restart = restarts.get(cluster);
+  if (!restart) throw new Error("testbed: restartApiserver() takes a cluster made by startCluster()");
+  await restart();
+}
+
 /** Starts a fresh cluster: etcd, kube-apiserver with RBAC and the test users, kube-controller-manager. */
 export async function startCluster(options: ClusterOptions = {}): Promise<OwnedCluster> {
   const bin = testbedBinDir();
@@ -228,44 +241,44 @@ export async function startCluster(options: ClusterOptions = {}): Promise<OwnedC
         .join("\n"),
     );
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = startProcess(
-      "kube-apiserver",
-      join(bin, "kube-apiserver"),
-      [
-        `--etcd-servers=${etcdUrl}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
-        `--secure-port=${apiPort}`,
-        "--endpoint-reconciler-type=none",
-        `--cert-dir=${pkiDir}`,
-        `--tls-cert-file=${serving.cert}`,
-        `--tls-private-key-file=${serving.key}`,
-        "--service-cluster-ip-range=10.0.0.0/24",
-        `--service-account-issuer=${server}`,
-        `--service-account-key-file=${sa.pub}`,
-        `--service-account-signing-key-file=${sa.key}`,
-        "--authorization-mode=RBAC",
-        `--token-auth-file=${tokenFile}`,
-        `--client-ca-file=${pki.caCert}`,
-        // With this 1.34+ beta gate, continued lists are served from watch-cache snapshots and an etcd
-        // compaction no longer expires continue tokens at once. Off, pages come from etcd as on older
-        // clusters, so a test can produce a real 410 Expired by compacting etcd between two pages.
-        "--feature-gates=ListFromCacheSnapshot=false",
-        `--authentication-token-webhook-config-file=${webhookConfig}`,
-        "--authentication-token-webhook-version=v1",
-        "--authentication-token-webhook-cache-ttl=0s",
-        ...(options.controllerManager === false ? ["--disable-admission-plugins=ServiceAccount"] : []),
-        ...(options.apiserverArgs ?? []),
-      ],
-      join(dir, "kube-apiserver.log"),
-    );
+    const startApiserver = (log: string) =>
+      startProcess(
+        "kube-apiserver",
+        join(bin, "kube-apiserver"),
+        [
+          `--etcd-servers=${etcdUrl}`,
+          "--bind-address=127.0.0.1",
+          "--advertise-address=127.0.0.1",
+          `--secure-port=${apiPort}`,
+          "--endpoint-reconciler-type=none",
+          `--cert-dir=${pkiDir}`,
+          `--tls-cert-file=${serving.cert}`,
+          `--tls-private-key-file=${serving.key}`,
+          "--service-cluster-ip-range=10.0.0.0/24",
+          `--service-account-issuer=${server}`,
+          `--service-account-key-file=${sa.pub}`,
+          `--service-account-signing-key-file=${sa.key}`,
+          "--authorization-mode=RBAC",
+          `--token-auth-file=${tokenFile}`,
+          `--client-ca-file=${pki.caCert}`,
+          // With this 1.34+ beta gate, continued lists are served from watch-cache snapshots and an etcd
+          // compaction no longer expires continue tokens at once. Off, pages come from etcd as on older
+          // clusters, so a test can produce a real 410 Expired by compacting etcd between two pages.
+          "--feature-gates=ListFromCacheSnapshot=false",
+          `--authentication-token-webhook-config-file=${webhookConfig}`,
+          "--authentication-token-webhook-version=v1",
+          "--authentication-token-webhook-cache-ttl=0s",
+          ...(options.controllerManager === false ? ["--disable-admission-plugins=ServiceAccount"] : []),
+          ...(options.apiserverArgs ?? []),
+        ],
+        join(dir, log),
+      );
+    let apiserver = startApiserver("kube-apiserver.log");
     servers.push(apiserver);
     const api = adminApi(server, pki.caPem);
-    await waitFor(
-      "kube-apiserver /readyz",
-      apiserver,
-      async () => (await api("GET", "/readyz")).status === 200,
-    );
+    const apiserverReady = () =>
+      waitFor("kube-apiserver /readyz", apiserver, async () => (await api("GET", "/readyz")).status === 200);
+    await apiserverReady();
 
     const kubeconfigs = new Map<TestUser, string>();
     for (const user of ["admin", "viewer", "restricted", "cert-admin"] as const) {
@@ -343,7 +356,23 @@ export async function startCluster(options: ClusterOptions = {}): Promise<OwnedC
       tokens: { admin: TOKENS.admin.token, viewer: TOKENS.viewer.token, restricted: TOKENS.restricted.token },
       kubeconfigs: Object.fromEntries(kubeconfigs) as Record<TestUser, string>,
     };
-    return { ...connectCluster(info), pki, apiserver, stop };
+    const owned: OwnedCluster = {
+      ...connectCluster(info),
+      pki,
+      get apiserver() {
+        return apiserver;
+      },
+      stop,
+    };
+    let restarted = 0;
+    restarts.set(owned, async () => {
+      await apiserver.kill();
+      restarted += 1;
+      apiserver = startApiserver(`kube-apiserver-restart-${restarted}.log`);
+      servers.push(apiserver);
+      await apiserverReady();
+    });
+    return owned;
   } catch (err) {
     await stop();
     throw err;

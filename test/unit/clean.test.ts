@@ -283,7 +283,7 @@ describe("cleanObject is safe to call on anything the server sends", () => {
     const input = structuredClone(object);
 
     // Act
-    const cleaned = cleanObject(object, { group: "", resource: "services" });
+    const cleaned = cleanObject(object, { group: "", resource: "services" }) as typeof object;
 
     // Assert
     expect(object).toStrictEqual(input);
@@ -293,11 +293,11 @@ describe("cleanObject is safe to call on anything the server sends", () => {
       spec: { ports: [{ port: 80 }] },
     });
     expect(cleaned).not.toBe(object);
-    expect(cleaned?.metadata).not.toBe(object.metadata);
-    expect(cleaned?.spec).not.toBe(object.spec);
+    expect(cleaned.metadata).not.toBe(object.metadata);
+    expect(cleaned.spec).not.toBe(object.spec);
     // Untouched subtrees are shared: copying them was the hottest cost of a snapshot.
-    expect((cleaned?.metadata as typeof object.metadata).labels).toBe(object.metadata.labels);
-    expect((cleaned?.spec as typeof object.spec).ports).toBe(object.spec.ports);
+    expect(cleaned.metadata.labels).toBe(object.metadata.labels);
+    expect(cleaned.spec.ports).toBe(object.spec.ports);
   });
 
   it("keeps the keys in the server's order", () => {
