@@ -28,7 +28,15 @@ import {
   type ManifestResource,
   type SnapshotManifest,
 } from "./manifest.js";
-import type { Clock, ClusterReader, KubeObject, Logger, ResourceType, SnapshotStore } from "./ports.js";
+import type {
+  Clock,
+  ClusterReader,
+  KubeObject,
+  ListPage,
+  Logger,
+  ResourceType,
+  SnapshotStore,
+} from "./ports.js";
 
 /** An expired continue token restarts the type's list; after this many restarts the type fails. */
 const MAX_LIST_RESTARTS = 3;
@@ -387,11 +395,25 @@ class TypeBackup {
     let current: { namespace: string; writer: ListFileWriter } | undefined;
     let stored = 0;
     let notStored = 0;
-    let cont: string | undefined;
-    do {
+    const fetchPage = (cont: string | undefined): Promise<ListPage> => {
+      const pending = cluster.listPage(type, { limit: pageSize, continue: cont });
+      // Awaited below; this only keeps a page that fails while we are still writing the previous
+      // one (and are then stopped by an error of our own) from becoming an unhandled rejection.
+      pending.catch(() => undefined);
+      return pending;
+    };
+    let next: Promise<ListPage> | undefined = fetchPage(undefined);
+    while (next) {
       this.#checkStop();
-      const page = await cluster.listPage(type, { limit: pageSize, continue: cont });
-      for (const item of page.items) {
+      const page: ListPage = await next;
+      // Ask for the next page before writing this one: the API server produces it while we clean,
+      // serialise and store (2 pages per type in memory at most).
+      next = page.continue ? fetchPage(page.continue) : undefined;
+      const items = page.items;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i] as KubeObject;
+        // Drop the page's reference: a written item can be collected before the page is done.
+        items[i] = undefined as unknown as KubeObject;
         const namespace = type.namespaced ? item.metadata?.namespace : "";
         if (namespace === undefined || namespace === "") {
           if (type.namespaced)
@@ -422,9 +444,8 @@ class TypeBackup {
         await current.writer.add(withTypeMeta(cleaned, type));
         stored += 1;
       }
-      cont = page.continue;
       this.deps.onProgress?.({ resource, phase: "listing", items: stored });
-    } while (cont);
+    }
     this.#checkStop();
     if (current) committed.push(await current.writer.finish());
     setOpen(undefined);
