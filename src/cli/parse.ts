@@ -189,13 +189,52 @@ const SNAPSHOT_OPTIONS = {
   json: { type: "boolean" },
 } as const;
 
-function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(argv: readonly string[], options: T) {
-  try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
-  } catch (err) {
-    // node's messages name the flag ("Unknown option '--x'"); keep them, drop the advice about '--'.
-    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
+type ParsedFlags<T extends NonNullable<ParseArgsConfig["options"]>> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
+>;
+
+/**
+ * Parses flags without stopping at the first bad one: unknown flags, flags without their value and
+ * values given to switches become problems, reported with every other problem of the command.
+ */
+function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: readonly string[],
+  options: T,
+): ParsedFlags<T> & { problems: string[] } {
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const problems: string[] = [];
+  const bad = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const spec = options[token.name];
+    // Messages as node's strict parser words them.
+    if (!spec) problems.push(`Unknown option '${token.rawName}'`);
+    else if (spec.type === "string" && token.value === undefined)
+      problems.push(`Option '${token.rawName} <value>' argument missing`);
+    else if (spec.type === "boolean" && token.value !== undefined)
+      problems.push(`Option '${token.rawName}' does not take an argument`);
+    else continue;
+    bad.add(token.name);
   }
+  const clean: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const spec = options[name];
+    if (!spec) continue;
+    if (spec.type === "boolean") {
+      if (!bad.has(name)) clean[name] = value;
+    } else if (Array.isArray(value)) {
+      clean[name] = value.filter((v): v is string => typeof v === "string");
+    } else if (typeof value === "string") {
+      clean[name] = value;
+    }
+  }
+  return { values: clean, positionals, problems } as ParsedFlags<T> & { problems: string[] };
 }
 
 /** Splits repeatable comma-separated list flags: `--x a,b --x c` → [a, b, c]. */
@@ -227,8 +266,7 @@ const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 function parseSnapshot(argv: readonly string[], env: Record<string, string | undefined>): SnapshotCommand {
-  const { values: v, positionals } = parseFlags(argv, SNAPSHOT_OPTIONS);
-  const problems: string[] = [];
+  const { values: v, positionals, problems } = parseFlags(argv, SNAPSHOT_OPTIONS);
   if (positionals.length > 0) problems.push(`snapshot takes no arguments (got ${positionals.join(" ")})`);
   const filters: ResourceFilters = {
     includeResources: v["include-resources"] ? splitList(v["include-resources"]) : ["*"],
@@ -413,8 +451,7 @@ function positionalCount(command: string, positionals: string[], names: string[]
 }
 
 function parseList(argv: readonly string[], env: Record<string, string | undefined>): ListCommand {
-  const { values: v, positionals } = parseFlags(argv, S3_LOCATION_OPTIONS);
-  const problems: string[] = [];
+  const { values: v, positionals, problems } = parseFlags(argv, S3_LOCATION_OPTIONS);
   positionalCount("list", positionals, ["location"], problems);
   s3OnlyProblems(v, positionals, problems);
   const location = parseLocation(positionals[0] ?? "", v, env, problems);
@@ -423,8 +460,7 @@ function parseList(argv: readonly string[], env: Record<string, string | undefin
 }
 
 function parseVerify(argv: readonly string[], env: Record<string, string | undefined>): VerifyCommand {
-  const { values: v, positionals } = parseFlags(argv, S3_LOCATION_OPTIONS);
-  const problems: string[] = [];
+  const { values: v, positionals, problems } = parseFlags(argv, S3_LOCATION_OPTIONS);
   positionalCount("verify", positionals, ["snapshot"], problems);
   s3OnlyProblems(v, positionals, problems);
   const snapshot = parseSnapshotRef(positionals[0] ?? "", v, env, problems);
@@ -433,8 +469,7 @@ function parseVerify(argv: readonly string[], env: Record<string, string | undef
 }
 
 function parseDiff(argv: readonly string[], env: Record<string, string | undefined>): DiffCommand {
-  const { values: v, positionals } = parseFlags(argv, S3_LOCATION_OPTIONS);
-  const problems: string[] = [];
+  const { values: v, positionals, problems } = parseFlags(argv, S3_LOCATION_OPTIONS);
   positionalCount("diff", positionals, ["a", "b"], problems);
   s3OnlyProblems(v, positionals, problems);
   const from = parseSnapshotRef(positionals[0] ?? "", v, env, problems);
@@ -459,8 +494,7 @@ const RESTORE_OPTIONS = {
 const SELECTOR_TERM = /^(!?[A-Za-z0-9][A-Za-z0-9._/-]*)((==?|!=)[A-Za-z0-9._-]*)?$/;
 
 function parseRestore(argv: readonly string[], env: Record<string, string | undefined>): RestoreCommand {
-  const { values: v, positionals } = parseFlags(argv, RESTORE_OPTIONS);
-  const problems: string[] = [];
+  const { values: v, positionals, problems } = parseFlags(argv, RESTORE_OPTIONS);
   positionalCount("restore", positionals, ["snapshot"], problems);
   s3OnlyProblems(v, positionals, problems);
   const snapshot = parseSnapshotRef(positionals[0] ?? "", v, env, problems);

@@ -122,3 +122,21 @@ describe("parseCommand snapshot", () => {
     expect(() => snap("--cluster-name", "a/b")).toThrow(/--cluster-name "a\/b" must be letters/);
   });
 });
+
+describe("bad flags are reported with every other problem", () => {
+  it("names an unknown flag, a flag without its value and a valued switch together with bad values", () => {
+    let message = "";
+    try {
+      parseCommand(["snapshot", "--everything", "--page-size", "0", "--sse", "x", "--raw=yes", "--context"]);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split("\n  ")).toEqual([
+      "Unknown option '--everything'",
+      "Option '--raw' does not take an argument",
+      "Option '--context <value>' argument missing",
+      "--sse only applies with --bucket",
+      '--page-size must be a whole number from 1 to 10000 (got "0")',
+    ]);
+  });
+});
