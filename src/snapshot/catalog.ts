@@ -96,6 +96,7 @@ export async function listSnapshots(store: SnapshotStore): Promise<Catalog> {
   for (const name of names) {
     const s = seen.get(name) as Seen;
     const base = { snapshot: name, latest: name === latest, files: s.files };
+    let problem: string | null = null;
     if (s.manifest) {
       const read = await readManifest(store, name);
       if (read.ok) {
@@ -113,31 +114,20 @@ export async function listSnapshots(store: SnapshotStore): Promise<Catalog> {
         });
         continue;
       }
-      const claim = s.claim ? await readClaim(store, name) : {};
-      entries.push({
-        ...base,
-        status: "invalid",
-        cluster: claim.cluster ?? null,
-        startedAt: claim.startedAt ?? startOfName(name),
-        completedAt: null,
-        items: null,
-        bytes: s.bytes,
-        errors: null,
-        problem: read.problem,
-      });
-      continue;
+      problem = read.problem;
     }
+    // No usable manifest: what is known comes from the run's claim, or from the name itself.
     const claim = s.claim ? await readClaim(store, name) : {};
     entries.push({
       ...base,
-      status: "incomplete",
+      status: problem === null ? "incomplete" : "invalid",
       cluster: claim.cluster ?? null,
       startedAt: claim.startedAt ?? startOfName(name),
       completedAt: null,
       items: null,
       bytes: s.bytes,
       errors: null,
-      problem: null,
+      problem,
     });
   }
   if (latest !== null) {
