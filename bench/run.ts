@@ -1,0 +1,842 @@
+// `npm run bench`: the performance of `kube-autosave snapshot` on the real test bed, against the floor
+// (a bare paginated GET of the same types) and the baseline (kube-aws's kubectl | jq dumper loop).
+//
+// For each size it starts a fresh kube-apiserver + etcd + kube-controller-manager, creates the synthetic
+// cluster (bench/population.ts), lets the controllers settle, then measures, each tool as its own process:
+//   floor     bench/floor.ts, node:https, limit 500, 4 types at a time, bodies discarded
+//   local     kube-autosave snapshot --out <tmp dir>
+//   s3        kube-autosave snapshot --bucket <new bucket> --endpoint <versitygw>
+//   baseline  bench/baseline-autosave.sh (kubectl get -o json | jq, per type per namespace)
+// API requests are counted on the server (audit log of the user the three tools share), peak RSS is the
+// process's own ru_maxrss. Writes <out>/<date>.json, .md (the table) and .png (the chart), and, when
+// --out is the default, the table in bench/README.md.
+//
+// Usage: npx tsx bench/run.ts [--sizes 2000,10000,50000] [--out bench/results] [--repeats 3]
+//        [--baseline-repeats 1] [--no-baseline] [--create-concurrency 16]
+// A size is OBJECTS[:NAMESPACES], with k for thousands (e.g. 200:4,2k). Needs jq for the baseline.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, promisify } from "node:util";
+import { build } from "esbuild";
+import { type OwnedCluster, type OwnedS3Server, startCluster, startS3 } from "../test/support/testbed.js";
+import type { FloorConfig, FloorResult } from "./floor.js";
+import { namespacesFor, OBJECT_MIX, type PopulateReport, populate, type Size } from "./population.js";
+
+const execFileP = promisify(execFile);
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(BENCH, "..");
+const DEFAULT_OUT = join(BENCH, "results");
+const README = join(BENCH, "README.md");
+const TABLE_START = "<!-- results:start (written by bench/run.ts) -->";
+const TABLE_END = "<!-- results:end -->";
+
+/** The engine's defaults, which the floor copies (src/cli/parse.ts: --page-size 500, --concurrency 4). */
+const PAGE_SIZE = 500;
+const CONCURRENCY = 4;
+
+/** The issue's targets. */
+const TARGETS = {
+  maxTimeVsFloor: 1.3,
+  minSpeedupVsBaseline: 20,
+  speedupAtNamespaces: 100,
+  maxRssMB: 150,
+  rssAtObjects: 50_000,
+  maxRssGrowth: 0.2,
+  rssGrowthFrom: 10_000,
+} as const;
+
+/** Only the user the measured tools authenticate as is audited: one line per request they make. */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    users: ["viewer"]
+  - level: None
+`;
+
+type Tool = "floor" | "local" | "s3" | "baseline";
+
+interface Sample {
+  readonly tool: Tool;
+  readonly repeat: number;
+  readonly exitCode: number | null;
+  /** From spawn to exit, as a user waits for it (Node start-up and module loading included). */
+  readonly wallMs: number;
+  /** The tool's own timer: floor from first request to last byte; kube-autosave manifest startedAt→completedAt. */
+  readonly inProcessMs: number | null;
+  /** Peak RSS of the process (baseline: of its largest process, kubectl or jq, via GNU time). */
+  readonly maxRssKb: number | null;
+  readonly userCpuMs: number | null;
+  readonly systemCpuMs: number | null;
+  /** Requests the API server received from the tool (audit log). */
+  readonly requests: number;
+  /** Requests the tool counted itself (floor, kube-autosave). */
+  readonly clientRequests: number | null;
+  /** Bytes written (kube-autosave: the files' bytes in the manifest; baseline: the dump folder) or read (floor). */
+  readonly bytes: number;
+  readonly items: number | null;
+  readonly files: number | null;
+  readonly apiserverCpuMs: number;
+  readonly etcdCpuMs: number;
+  /** Share of both cores busy (all processes) during the sample, from /proc/stat. */
+  readonly machineBusy: number;
+  readonly loadavg1: number;
+}
+
+interface SizeResult {
+  readonly objects: number;
+  readonly namespaces: number;
+  readonly populate: PopulateReport;
+  readonly resourceTypes: number;
+  /** Items kube-autosave stored / served (incl. what the controllers created, minus SA tokens). */
+  readonly itemsInSnapshot: number;
+  /** List pages the engine must request: Σ over types of max(1, ceil(items served / 500)). */
+  readonly listPages: number;
+  /** The floor's requests equal listPages in every run (it read everything kube-autosave read). */
+  readonly floorListsEveryPage: boolean;
+  readonly loadavg: { readonly start: number[]; readonly end: number[] };
+  readonly samples: Sample[];
+  readonly summary: Summary;
+}
+
+interface Summary {
+  readonly seconds: Record<Tool, number | null>;
+  readonly inProcessSeconds: { floor: number | null; local: number | null; s3: number | null };
+  readonly rssMB: Record<Tool, number | null>;
+  readonly requests: Record<Tool, number | null>;
+  readonly bytesMB: Record<Tool, number | null>;
+  readonly localVsFloor: number | null;
+  readonly s3VsFloor: number | null;
+  readonly baselineVsLocal: number | null;
+  /** Requests beyond the list pages (version, discovery): constant when requests ∝ types × pages. */
+  readonly fixedRequests: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+function parseSize(text: string): Size {
+  const m = /^(\d+(?:\.\d+)?)(k?)(?::(\d+))?$/i.exec(text.trim());
+  if (!m) throw new Error(`--sizes: "${text}" is not OBJECTS[:NAMESPACES] (e.g. 2k, 10000:100)`);
+  const objects = Math.round(Number(m[1]) * (m[2] ? 1000 : 1));
+  const namespaces = m[3] ? Number(m[3]) : namespacesFor(objects);
+  if (objects < namespaces || namespaces < 1)
+    throw new Error(`--sizes: "${text}" needs at least one object per namespace`);
+  return { objects, namespaces };
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: "string", default: "2000,10000,50000" },
+      out: { type: "string", default: DEFAULT_OUT },
+      repeats: { type: "string", default: "3" },
+      "baseline-repeats": { type: "string", default: "1" },
+      "no-baseline": { type: "boolean", default: false },
+      "create-concurrency": { type: "string", default: "16" },
+    },
+    strict: true,
+  });
+  const int = (name: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+    return n;
+  };
+  return {
+    sizes: values.sizes.split(",").map(parseSize),
+    out: resolve(values.out),
+    repeats: int("repeats", values.repeats, 1),
+    baselineRepeats: values["no-baseline"] ? 0 : int("baseline-repeats", values["baseline-repeats"], 0),
+    createConcurrency: int("create-concurrency", values["create-concurrency"], 1),
+  };
+}
+
+// ----- processes and counters -----------------------------------------------------------------------
+
+interface Exited {
+  readonly code: number | null;
+  readonly wallMs: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to completion; wall time is from spawn to the exit event. */
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Exited> {
+  return new Promise((resolveRun, reject) => {
+    const started = performance.now();
+    let exitedAt = 0;
+    const child: ChildProcess = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on("data", (c: Buffer) => out.push(c));
+    child.stderr?.on("data", (c: Buffer) => err.push(c));
+    child.on("error", reject);
+    child.on("exit", () => {
+      exitedAt = performance.now();
+    });
+    child.on("close", (code) => {
+      resolveRun({
+        code,
+        wallMs: (exitedAt || performance.now()) - started,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      });
+    });
+  });
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat. */
+async function processCpuMs(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 of stat(5) (utime, stime) are the 12th and 13th after the command name, in ticks.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+let CLOCK_TICKS = 100;
+
+/** The pid of the test bed process whose command line holds both strings (the API server, etcd). */
+async function findPid(binary: string, marker: string): Promise<number> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
+      if (cmdline[0]?.endsWith(`/${binary}`) && cmdline.some((a) => a.includes(marker))) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error(`no ${binary} process with ${marker}`);
+}
+
+/** Busy and total jiffies of the whole machine (/proc/stat's first line). */
+async function machineJiffies(): Promise<{ busy: number; total: number }> {
+  const first = (await readFile("/proc/stat", "utf8")).split("\n")[0] ?? "";
+  const v = first.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** Counts audit lines (one per completed request of the audited user) appended since the last call. */
+class AuditCounter {
+  #offset = 0;
+  constructor(private readonly path: string) {}
+
+  async mark(): Promise<void> {
+    this.#offset = existsSync(this.path) ? (await stat(this.path)).size : 0;
+  }
+
+  async countSinceMark(): Promise<number> {
+    const size = (await stat(this.path)).size;
+    const handle = await open(this.path, "r");
+    try {
+      const buf = Buffer.alloc(size - this.#offset);
+      await handle.read(buf, 0, buf.length, this.#offset);
+      this.#offset = size;
+      let n = 0;
+      for (const line of buf.toString("utf8").split("\n"))
+        if (line.includes('"stage":"ResponseComplete"') && line.includes('"username":"viewer"')) n += 1;
+      return n;
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+// ----- one size ---------------------------------------------------------------------------------------
+
+interface Bed {
+  readonly bin: string;
+  readonly s3: OwnedS3Server;
+  readonly buildDir: string;
+  readonly cli: string;
+  readonly work: string;
+  readonly timeBinary: string | undefined;
+}
+
+interface Measured {
+  wallMs: number;
+  code: number | null;
+  rest: Omit<Sample, "tool" | "repeat" | "exitCode" | "wallMs" | "requests" | keyof Probe>;
+}
+/** What `kube-autosave snapshot --json` prints (src/cli/snapshot.ts). */
+interface CliSummary {
+  readonly manifestKey: string;
+  readonly requests: number;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly totals: { items: number; bytes: number; files: number; resourceTypes: number };
+}
+type Probe = Pick<Sample, "apiserverCpuMs" | "etcdCpuMs" | "machineBusy" | "loadavg1">;
+
+async function measureSize(bed: Bed, size: Size, opts: ReturnType<typeof options>): Promise<SizeResult> {
+  const auditDir = await mkdtemp(join(bed.work, "audit-"));
+  const policy = join(auditDir, "policy.yaml");
+  const auditLog = join(auditDir, "audit.log");
+  await writeFile(policy, AUDIT_POLICY);
+  log(`size ${size.objects} objects / ${size.namespaces} namespaces: starting the cluster`);
+  const cluster: OwnedCluster = await startCluster({
+    apiserverArgs: [
+      // The test bed's /24 holds 254 ClusterIPs; the benchmark creates up to 8 % Services.
+      "--service-cluster-ip-range=10.96.0.0/16",
+      `--audit-policy-file=${policy}`,
+      `--audit-log-path=${auditLog}`,
+      "--audit-log-maxsize=0",
+    ],
+  });
+  try {
+    const pop = await populate(cluster, size, { concurrency: opts.createConcurrency, log });
+    log(
+      `  created ${pop.created} objects in ${pop.createSeconds.toFixed(1)} s, controllers settled in ${pop.settleSeconds.toFixed(1)} s`,
+    );
+    const apiserverPid = await findPid("kube-apiserver", cluster.dir);
+    const etcdPid = await findPid("etcd", cluster.dir);
+    const audit = new AuditCounter(auditLog);
+    const viewer = cluster.kubeconfig("viewer");
+    const loadStart = loadavg();
+
+    const probe = async <T>(work: () => Promise<T>): Promise<{ value: T } & Probe> => {
+      const load = loadavg()[0] ?? 0;
+      const [a0, e0, m0] = await Promise.all([
+        processCpuMs(apiserverPid),
+        processCpuMs(etcdPid),
+        machineJiffies(),
+      ]);
+      const value = await work();
+      const [a1, e1, m1] = await Promise.all([
+        processCpuMs(apiserverPid),
+        processCpuMs(etcdPid),
+        machineJiffies(),
+      ]);
+      return {
+        value,
+        apiserverCpuMs: a1 - a0,
+        etcdCpuMs: e1 - e0,
+        machineBusy: (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total),
+        loadavg1: load,
+      };
+    };
+
+    const sample = async (tool: Tool, repeat: number, run: () => Promise<Measured>): Promise<Sample> => {
+      await audit.mark();
+      const { value, ...p } = await probe(run);
+      const requests = await audit.countSinceMark();
+      const s: Sample = {
+        tool,
+        repeat,
+        exitCode: value.code,
+        wallMs: value.wallMs,
+        requests,
+        ...value.rest,
+        ...p,
+      };
+      if (s.exitCode !== 0) throw new Error(`${tool} exited ${s.exitCode}`);
+      log(
+        `  ${tool.padEnd(8)} #${repeat}: ${(s.wallMs / 1000).toFixed(2)} s, ${s.maxRssKb === null ? "-" : (s.maxRssKb / 1024).toFixed(0)} MiB, ${s.requests} requests, apiserver ${(s.apiserverCpuMs / 1000).toFixed(1)} s CPU, machine ${(s.machineBusy * 100).toFixed(0)} % busy`,
+      );
+      return s;
+    };
+
+    const runCli = async (
+      target: string[],
+      label: string,
+    ): Promise<{ measured: Measured; summary: CliSummary }> => {
+      const rssFile = join(bed.work, `rss-${label}.json`);
+      const exited = await timed(
+        process.execPath,
+        [
+          join(bed.buildDir, "cli-rss.mjs"),
+          bed.cli,
+          "snapshot",
+          "--kubeconfig",
+          viewer,
+          "--cluster-name",
+          "bench",
+          "--json",
+          ...target,
+        ],
+        {
+          ...process.env,
+          BENCH_RSS_FILE: rssFile,
+          AWS_ACCESS_KEY_ID: bed.s3.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: bed.s3.secretAccessKey,
+          AWS_REGION: bed.s3.region,
+        },
+      );
+      if (exited.code !== 0)
+        throw new Error(`kube-autosave ${label} exited ${exited.code}: ${exited.stderr}`);
+      const summary = JSON.parse(exited.stdout) as CliSummary;
+      const usage = JSON.parse(await readFile(rssFile, "utf8"));
+      return {
+        summary,
+        measured: {
+          wallMs: exited.wallMs,
+          code: exited.code,
+          rest: {
+            inProcessMs: Date.parse(summary.completedAt) - Date.parse(summary.startedAt),
+            maxRssKb: usage.maxRssKb,
+            userCpuMs: usage.userCpuMs,
+            systemCpuMs: usage.systemCpuMs,
+            clientRequests: summary.requests,
+            bytes: summary.totals.bytes,
+            items: summary.totals.items,
+            files: summary.totals.files,
+          },
+        },
+      };
+    };
+
+    const local = async () => {
+      const out = await mkdtemp(join(bed.work, "local-"));
+      try {
+        return await runCli(["--out", out], "local");
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    };
+    const s3 = async () => {
+      const bucket = await bed.s3.createBucket("bench");
+      return runCli(["--bucket", bucket, "--endpoint", bed.s3.endpoint, "--region", bed.s3.region], "s3");
+    };
+
+    // Warm-up (not recorded): fills the API server's and etcd's caches, and its manifest names the
+    // types kube-autosave lists, which the floor then lists too. The manifest is read from disk.
+    log("  warm-up run (kube-autosave to a folder)");
+    const warmOut = await mkdtemp(join(bed.work, "warm-"));
+    const warm = await runCli(["--out", warmOut], "warm");
+    const manifest = JSON.parse(await readFile(warm.summary.manifestKey, "utf8")) as {
+      resources: { group: string; version: string; resource: string; items: number; notStored: number }[];
+      totals: { items: number; resourceTypes: number };
+    };
+    await rm(warmOut, { recursive: true, force: true });
+    const types = manifest.resources.map(({ group, version, resource }) => ({ group, version, resource }));
+    const listPages = manifest.resources.reduce(
+      (n, r) => n + Math.max(1, Math.ceil((r.items + r.notStored) / PAGE_SIZE)),
+      0,
+    );
+    const floorConfig = join(bed.work, "floor.json");
+    const config: FloorConfig = {
+      server: cluster.server,
+      caFile: cluster.caFile,
+      token: cluster.tokens.viewer,
+      types,
+      pageSize: PAGE_SIZE,
+      concurrency: CONCURRENCY,
+    };
+    await writeFile(floorConfig, JSON.stringify(config));
+    const floor = async (): Promise<Measured> => {
+      const exited = await timed(process.execPath, [join(bed.buildDir, "floor.mjs"), floorConfig]);
+      if (exited.code !== 0) throw new Error(`floor exited ${exited.code}: ${exited.stderr}`);
+      const r = JSON.parse(exited.stdout) as FloorResult;
+      return {
+        wallMs: exited.wallMs,
+        code: exited.code,
+        rest: {
+          inProcessMs: r.elapsedMs,
+          maxRssKb: r.maxRssKb,
+          userCpuMs: r.userCpuMs,
+          systemCpuMs: r.systemCpuMs,
+          clientRequests: r.requests,
+          bytes: r.bytesRead,
+          items: null,
+          files: null,
+        },
+      };
+    };
+    const baseline = async (): Promise<Measured> => {
+      const root = await mkdtemp(join(bed.work, "baseline-"));
+      const rssFile = join(root, "time.txt");
+      const script = join(BENCH, "baseline-autosave.sh");
+      const [cmd, args] = bed.timeBinary
+        ? [bed.timeBinary, ["-f", "%M %U %S", "-o", rssFile, "/bin/sh", script, join(root, "dump")]]
+        : ["/bin/sh", [script, join(root, "dump")]];
+      try {
+        const exited = await timed(cmd, args as string[], {
+          ...process.env,
+          KUBECTL: join(bed.bin, "kubectl"),
+          KUBECONFIG: viewer,
+          // A cold discovery cache, as on the add-on's first run of the day (its TTL is shorter than 24 h).
+          KUBECACHEDIR: join(root, "kube-cache"),
+        });
+        if (exited.code !== 0)
+          throw new Error(`baseline exited ${exited.code}: ${exited.stderr.slice(-2000)}`);
+        const [rss, user, sys] = bed.timeBinary
+          ? (await readFile(rssFile, "utf8")).trim().split(/\s+/).map(Number)
+          : [Number.NaN, Number.NaN, Number.NaN];
+        const dump = join(root, "dump", "complete");
+        return {
+          wallMs: exited.wallMs,
+          code: exited.code,
+          rest: {
+            inProcessMs: null,
+            maxRssKb: Number.isFinite(rss) ? (rss as number) : null,
+            userCpuMs: Number.isFinite(user) ? (user as number) * 1000 : null,
+            systemCpuMs: Number.isFinite(sys) ? (sys as number) * 1000 : null,
+            clientRequests: null,
+            bytes: await folderBytes(dump),
+            items: null,
+            files: (await readdir(dump, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())
+              .length,
+          },
+        };
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    };
+
+    const samples: Sample[] = [];
+    for (let r = 1; r <= opts.repeats; r++) {
+      samples.push(await sample("floor", r, floor));
+      samples.push(await sample("local", r, async () => (await local()).measured));
+      samples.push(await sample("s3", r, async () => (await s3()).measured));
+    }
+    for (let r = 1; r <= opts.baselineRepeats; r++) samples.push(await sample("baseline", r, baseline));
+    // The floor must read every page kube-autosave reads, or it is not a floor.
+    const floorPages = samples.filter((s) => s.tool === "floor").map((s) => s.requests);
+    const floorListsEveryPage = floorPages.every((n) => n === listPages);
+    if (!floorListsEveryPage)
+      log(`  WARNING: the floor made ${floorPages.join("/")} requests for ${listPages} pages`);
+    const loadEnd = loadavg();
+    return {
+      objects: size.objects,
+      namespaces: size.namespaces,
+      populate: pop,
+      resourceTypes: manifest.totals.resourceTypes,
+      itemsInSnapshot: manifest.totals.items,
+      listPages,
+      floorListsEveryPage,
+      loadavg: { start: loadStart, end: loadEnd },
+      samples,
+      summary: summarize(samples, listPages),
+    };
+  } finally {
+    await cluster.stop();
+    await rm(auditDir, { recursive: true, force: true });
+  }
+}
+
+// ----- summary, targets, table ----------------------------------------------------------------------
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function summarize(samples: Sample[], listPages: number): Summary {
+  const of = (tool: Tool, pick: (s: Sample) => number | null) =>
+    median(
+      samples
+        .filter((s) => s.tool === tool)
+        .map(pick)
+        .filter((v): v is number => v !== null),
+    );
+  const tools: Tool[] = ["floor", "local", "s3", "baseline"];
+  const per = (pick: (s: Sample) => number | null) =>
+    Object.fromEntries(tools.map((t) => [t, of(t, pick)])) as Record<Tool, number | null>;
+  const seconds = per((s) => s.wallMs / 1000);
+  const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
+  const requests = per((s) => s.requests);
+  return {
+    seconds,
+    inProcessSeconds: {
+      floor: of("floor", (s) => (s.inProcessMs === null ? null : s.inProcessMs / 1000)),
+      local: of("local", (s) => (s.inProcessMs === null ? null : s.inProcessMs / 1000)),
+      s3: of("s3", (s) => (s.inProcessMs === null ? null : s.inProcessMs / 1000)),
+    },
+    rssMB: per((s) => (s.maxRssKb === null ? null : (s.maxRssKb * 1024) / 1e6)),
+    requests,
+    bytesMB: per((s) => s.bytes / 1e6),
+    localVsFloor: ratio(seconds.local, seconds.floor),
+    s3VsFloor: ratio(seconds.s3, seconds.floor),
+    baselineVsLocal: ratio(seconds.baseline, seconds.local),
+    fixedRequests: requests.local === null ? null : requests.local - listPages,
+  };
+}
+
+interface TargetCheck {
+  readonly target: string;
+  readonly value: string;
+  readonly met: boolean | null;
+}
+
+function checkTargets(sizes: SizeResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const s of sizes) {
+    const worst = Math.max(s.summary.localVsFloor ?? Number.NaN, s.summary.s3VsFloor ?? Number.NaN);
+    checks.push({
+      target: `time ≤ ${TARGETS.maxTimeVsFloor} × floor at ${s.objects} objects`,
+      value: `local ${fmt(s.summary.localVsFloor, 2)}×, S3 ${fmt(s.summary.s3VsFloor, 2)}×`,
+      met: Number.isNaN(worst) ? null : worst <= TARGETS.maxTimeVsFloor,
+    });
+  }
+  const at100 = sizes.find((s) => s.namespaces === TARGETS.speedupAtNamespaces);
+  checks.push({
+    target: `≥ ${TARGETS.minSpeedupVsBaseline} × faster than the baseline at ${TARGETS.speedupAtNamespaces} namespaces`,
+    value: at100 ? `${fmt(at100.summary.baselineVsLocal, 1)}×` : "size not run",
+    met:
+      at100?.summary.baselineVsLocal == null
+        ? null
+        : at100.summary.baselineVsLocal >= TARGETS.minSpeedupVsBaseline,
+  });
+  const rssOf = (s: SizeResult | undefined) =>
+    s ? Math.max(s.summary.rssMB.local ?? 0, s.summary.rssMB.s3 ?? 0) : null;
+  const big = sizes.find((s) => s.objects === TARGETS.rssAtObjects);
+  const mid = sizes.find((s) => s.objects === TARGETS.rssGrowthFrom);
+  const bigRss = rssOf(big);
+  const midRss = rssOf(mid);
+  checks.push({
+    target: `peak RSS ≤ ${TARGETS.maxRssMB} MB at ${TARGETS.rssAtObjects} objects`,
+    value: bigRss === null ? "size not run" : `${bigRss.toFixed(0)} MB`,
+    met: bigRss === null ? null : bigRss <= TARGETS.maxRssMB,
+  });
+  const growth = bigRss !== null && midRss ? bigRss / midRss - 1 : null;
+  checks.push({
+    target: `peak RSS grows < ${TARGETS.maxRssGrowth * 100} % from ${TARGETS.rssGrowthFrom} to ${TARGETS.rssAtObjects} objects`,
+    value:
+      growth === null
+        ? "sizes not run"
+        : `${(growth * 100).toFixed(0)} % (${midRss?.toFixed(0)} → ${bigRss?.toFixed(0)} MB)`,
+    met: growth === null ? null : growth < TARGETS.maxRssGrowth,
+  });
+  const fixed = sizes.map((s) => s.summary.fixedRequests).filter((v): v is number => v !== null);
+  const spread = fixed.length ? Math.max(...fixed) - Math.min(...fixed) : null;
+  checks.push({
+    target: "requests = list pages + a fixed number (∝ types × pages, not namespaces)",
+    value: fixed.length ? `requests − pages = ${fixed.join(" / ")}` : "-",
+    met: spread === null ? null : spread <= 2,
+  });
+  return checks;
+}
+
+function fmt(v: number | null | undefined, digits: number): string {
+  return v === null || v === undefined || Number.isNaN(v) ? "-" : v.toFixed(digits);
+}
+
+function markdown(result: Results): string {
+  const rows = result.sizes.map((s) => {
+    const m = s.summary;
+    return `| ${s.objects.toLocaleString("en-US")} / ${s.namespaces} | ${s.itemsInSnapshot.toLocaleString("en-US")} | ${s.resourceTypes} | ${fmt(m.seconds.floor, 2)} | ${fmt(m.seconds.local, 2)} | ${fmt(m.seconds.s3, 2)} | ${fmt(m.seconds.baseline, 1)} | **${fmt(m.localVsFloor, 2)}** / ${fmt(m.s3VsFloor, 2)} | **${fmt(m.baselineVsLocal, 1)}** | ${fmt(m.rssMB.floor, 0)} / **${fmt(m.rssMB.local, 0)}** / ${fmt(m.rssMB.s3, 0)} / ${fmt(m.rssMB.baseline, 0)} | ${fmt(m.requests.floor, 0)} / **${fmt(m.requests.local, 0)}** / ${fmt(m.requests.baseline, 0)} | ${s.listPages} | ${fmt(m.bytesMB.local, 1)} / ${fmt(m.bytesMB.baseline, 1)} |`;
+  });
+  const engineRows = result.sizes.map((s) => {
+    const m = s.summary;
+    const ratio = (a: number | null, b: number | null) => (a !== null && b !== null ? a / b : null);
+    return `| ${s.objects.toLocaleString("en-US")} / ${s.namespaces} | ${fmt(m.inProcessSeconds.floor, 2)} | ${fmt(m.inProcessSeconds.local, 2)} | ${fmt(m.inProcessSeconds.s3, 2)} | ${fmt(ratio(m.inProcessSeconds.local, m.inProcessSeconds.floor), 2)} / ${fmt(ratio(m.inProcessSeconds.s3, m.inProcessSeconds.floor), 2)} | ${s.loadavg.start.map((v) => v.toFixed(2)).join(" ")} → ${s.loadavg.end.map((v) => v.toFixed(2)).join(" ")} |`;
+  });
+  const checks = result.targets.map(
+    (c) => `| ${c.target} | ${c.value} | ${c.met === null ? "not measured" : c.met ? "met" : "**missed**"} |`,
+  );
+  return [
+    `Run of ${result.date} (${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGB} GB, Node ${result.machine.node}), code at commit \`${result.code.commit.slice(0, 7)}\`${result.code.srcDirty ? " with uncommitted changes in src/" : ""}; load average (1/5/15 min) ${result.loadavg.start.map((v) => v.toFixed(2)).join(" ")} at the start, ${result.loadavg.end.map((v) => v.toFixed(2)).join(" ")} at the end. Medians of ${result.options.repeats} runs (baseline: ${result.options.baselineRepeats}). Raw samples: [results/${result.date}.json](results/${result.date}.json).`,
+    "",
+    "| objects / namespaces | items stored | types | floor s | local s | S3 s | baseline s | local / S3 ÷ floor | baseline ÷ local | peak RSS MB floor / local / S3 / baseline | requests floor / kube-autosave / baseline | list pages | MB written local / baseline |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rows,
+    "",
+    "Time inside the process (kube-autosave: the manifest's `startedAt` → `completedAt`, after Node start-up, module loading and kubeconfig parsing; floor: first request → last byte):",
+    "",
+    "| objects / namespaces | floor s | local s | S3 s | local / S3 ÷ floor | load average at start → end of the size |",
+    "|---|---|---|---|---|---|",
+    ...engineRows,
+    "",
+    "| target | measured | status |",
+    "|---|---|---|",
+    ...checks,
+    "",
+    `![time and peak RSS against object count](results/${result.date}.png)`,
+  ].join("\n");
+}
+
+interface Results {
+  readonly date: string;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGB: number;
+    kernel: string;
+    node: string;
+    kubernetes: string;
+  };
+  readonly loadavg: { readonly start: number[]; readonly end: number[] };
+  /** The code measured: the commit checked out, whether src/ had changes, and the CLI bundle's hash. */
+  readonly code: CodeVersion;
+  readonly options: { repeats: number; baselineRepeats: number; pageSize: number; concurrency: number };
+  readonly mix: typeof OBJECT_MIX;
+  readonly sizes: SizeResult[];
+  readonly targets: TargetCheck[];
+}
+
+interface CodeVersion {
+  readonly commit: string;
+  readonly srcDirty: boolean;
+  readonly cliSha256: string;
+}
+
+async function codeVersion(cli: string): Promise<CodeVersion> {
+  const git = async (args: string[]) => {
+    try {
+      return (await execFileP("git", args, { cwd: REPO })).stdout.trim();
+    } catch {
+      return "";
+    }
+  };
+  return {
+    commit: (await git(["rev-parse", "HEAD"])) || "unknown",
+    srcDirty: (await git(["status", "--porcelain", "--", "src"])) !== "",
+    cliSha256: createHash("sha256")
+      .update(await readFile(cli))
+      .digest("hex"),
+  };
+}
+
+// ----- main -------------------------------------------------------------------------------------------
+
+async function ensureChartVenv(): Promise<string> {
+  const venv = join(BENCH, ".venv");
+  const python = join(venv, "bin", "python");
+  if (!existsSync(python)) {
+    log("creating bench/.venv for the chart (matplotlib, pinned in bench/requirements.txt)");
+    await execFileP("python3", ["-m", "venv", venv]);
+  }
+  await execFileP(python, [
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--disable-pip-version-check",
+    "-r",
+    join(BENCH, "requirements.txt"),
+  ]);
+  return python;
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  const startedAt = new Date();
+  const loadStart = loadavg();
+  log(`load average at start: ${loadStart.map((v) => v.toFixed(2)).join(" ")}`);
+  const built = join(REPO, "dist", "cli.js");
+  if (!existsSync(built)) throw new Error("dist/cli.js is missing: run `npm run build` (npm run bench does)");
+  // dist/ is shared: another `npm run build` during a long run must not change the code under test.
+  const buildDir = join(BENCH, ".build");
+  await mkdir(buildDir, { recursive: true });
+  const cli = join(buildDir, "cli.js");
+  await copyFile(built, cli);
+  const code = await codeVersion(cli);
+  log(
+    `measuring dist/cli.js sha256 ${code.cliSha256.slice(0, 12)} (commit ${code.commit.slice(0, 12)}${code.srcDirty ? ", src/ modified" : ""})`,
+  );
+  if (opts.baselineRepeats > 0) {
+    try {
+      await execFileP("jq", ["--version"]);
+    } catch {
+      throw new Error("the baseline needs jq on PATH (Debian: apt-get install jq), or pass --no-baseline");
+    }
+  }
+  CLOCK_TICKS = Number((await execFileP("getconf", ["CLK_TCK"])).stdout.trim()) || 100;
+  const timeBinary = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+  log("building the test bed (cached after the first time)");
+  const testbed = await execFileP("bash", [join(REPO, "testbed", "build.sh")], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const bin = testbed.stdout.trim().split("\n").pop() ?? "";
+  process.env.KUBE_AUTOSAVE_TESTBED_BIN = bin;
+  await build({
+    entryPoints: { floor: join(BENCH, "floor.ts"), "cli-rss": join(BENCH, "cli-rss.ts") },
+    outdir: buildDir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+  });
+  const python = await ensureChartVenv();
+  const work = await mkdtemp(join(tmpdir(), "kube-autosave-bench-"));
+  const s3 = await startS3();
+  const sizes: SizeResult[] = [];
+  try {
+    const bed: Bed = { bin, s3, buildDir, cli, work, timeBinary };
+    for (const size of opts.sizes) sizes.push(await measureSize(bed, size, opts));
+  } finally {
+    await s3.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+  const kubectlVersion = JSON.parse(
+    (await execFileP(join(bin, "kubectl"), ["version", "--client", "-o", "json"])).stdout,
+  ) as { clientVersion: { gitVersion: string } };
+  const date = startedAt.toISOString().slice(0, 10);
+  const results: Results = {
+    date,
+    startedAt: startedAt.toISOString(),
+    completedAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+      memoryGB: Math.round(totalmem() / 1e9),
+      kernel: release(),
+      node: process.version,
+      kubernetes: kubectlVersion.clientVersion.gitVersion,
+    },
+    loadavg: { start: loadStart, end: loadavg() },
+    code,
+    options: {
+      repeats: opts.repeats,
+      baselineRepeats: opts.baselineRepeats,
+      pageSize: PAGE_SIZE,
+      concurrency: CONCURRENCY,
+    },
+    mix: OBJECT_MIX,
+    sizes,
+    targets: checkTargets(sizes),
+  };
+  await mkdir(opts.out, { recursive: true });
+  const jsonPath = join(opts.out, `${date}.json`);
+  const pngPath = join(opts.out, `${date}.png`);
+  await writeFile(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  await execFileP(python, [join(BENCH, "chart.py"), jsonPath, pngPath]);
+  const table = markdown(results);
+  await writeFile(join(opts.out, `${date}.md`), `${table}\n`);
+  if (opts.out === DEFAULT_OUT && existsSync(README)) {
+    const readme = await readFile(README, "utf8");
+    const start = readme.indexOf(TABLE_START);
+    const end = readme.indexOf(TABLE_END);
+    if (start >= 0 && end > start) {
+      await writeFile(
+        README,
+        `${readme.slice(0, start + TABLE_START.length)}\n${table}\n${readme.slice(end)}`,
+      );
+      log("bench/README.md: results table updated");
+    }
+  }
+  process.stdout.write(`${table}\n`);
+  log(`wrote ${relative(process.cwd(), jsonPath)}, ${relative(process.cwd(), pngPath)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
