@@ -9,8 +9,9 @@ K8S_VERSION=v1.36.3
 VERSITYGW_VERSION=v1.7.0
 command -v go >/dev/null || { echo "testbed: Go >= 1.26 is required to build the test bed (go not found on PATH)" >&2; exit 1; }
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
-# The key includes go.sum so a change to the module graph rebuilds.
-sum="$(sha256sum "$here/go/go.sum" "$here/go/go.mod" | sha256sum | cut -c1-12)"
+# The key is the module graph's content (go.mod + go.sum), not where the checkout lives: every
+# clone on a machine shares the binaries, and a change to the graph rebuilds.
+sum="$(cat "$here/go/go.mod" "$here/go/go.sum" | sha256sum | cut -c1-12)"
 cache="${KUBE_AUTOSAVE_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-autosave/testbed}/k8s-$K8S_VERSION-$sum"
 mkdir -p "$cache"
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
