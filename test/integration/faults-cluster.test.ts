@@ -22,6 +22,7 @@ import {
   startKubeFaultProxy,
   startS3FaultProxy,
 } from "../support/fault-proxy.js";
+import { invokeHandler } from "../support/handler.js";
 import { createCa, issueCert } from "../support/pki.js";
 import { expectNothingSecret } from "../support/secrets.js";
 import { sharedCluster, sharedS3 } from "../support/shared.js";
@@ -596,46 +597,11 @@ function lambdaEnv(bucket: string): Record<string, string> {
   };
 }
 
-/** Runs the handler module fresh with `env` (nothing else of the machine's), capturing its log lines. */
+/** Invokes the handler (test/support/handler.ts) and keeps its output for this file's secret scan. */
 async function invoke(env: Record<string, string | undefined>, event: unknown, remainingMs = 900_000) {
-  const keys = [
-    "AWS_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "KUBECONFIG",
-    "AWS_DEFAULT_REGION",
-    ...Object.keys(lambdaEnv("x")),
-    ...Object.keys(env),
-  ];
-  for (const key of keys) vi.stubEnv(key, undefined);
-  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
-  const lines: string[] = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      return true;
-    });
-  }
-  vi.resetModules();
-  const started = Date.now();
-  let result: unknown;
-  let error: Error | undefined;
-  try {
-    const { handler } = await import("../../src/handlers/snapshot.js");
-    result = await handler(event, { getRemainingTimeInMillis: () => remainingMs });
-  } catch (err) {
-    error = err as Error;
-  } finally {
-    vi.mocked(process.stdout.write).mockRestore();
-    vi.mocked(process.stderr.write).mockRestore();
-    vi.unstubAllEnvs();
-  }
-  output.push(...lines, error?.message ?? "", JSON.stringify(result ?? null));
-  return {
-    result: result as Record<string, any> | undefined,
-    error,
-    json: lines.map((l) => JSON.parse(l) as Record<string, any>),
-    ms: Date.now() - started,
-  };
+  const run = await invokeHandler(env, event, remainingMs);
+  output.push(...run.lines, run.error?.message ?? "", JSON.stringify(run.result ?? null));
+  return run;
 }
 
 async function bucketKeys(bucket: string): Promise<string[]> {

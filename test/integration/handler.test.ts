@@ -1,9 +1,10 @@
 // The Lambda handler end to end: EventBridge and manual events, EKS DescribeCluster (local
 // stand-in) + a real STS-style token checked by kube-apiserver's token webhook, versitygw S3.
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import scheduled from "../../events/scheduled.json" with { type: "json" };
 import { type EksStandIn, startEksStandIn } from "../support/eks-standin.js";
+import { invokeHandler } from "../support/handler.js";
 import { sharedCluster, sharedS3 } from "../support/shared.js";
 import { TESTBED_AWS, TESTBED_EKS_CLUSTER } from "../support/testbed.js";
 
@@ -42,11 +43,6 @@ afterAll(async () => {
   await eks?.close();
 });
 
-afterEach(() => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-});
-
 async function baseEnv(bucket: string): Promise<Record<string, string>> {
   return {
     CLUSTER_NAME: TESTBED_EKS_CLUSTER,
@@ -61,37 +57,6 @@ async function baseEnv(bucket: string): Promise<Record<string, string>> {
     INCLUDE_NAMESPACES: NS,
     POWERTOOLS_METRICS_NAMESPACE: "KubeAutosave",
     POWERTOOLS_LOG_LEVEL: "INFO",
-  };
-}
-
-/** Runs the handler module fresh (it keeps its parsed config per sandbox) with `env`, capturing stdout. */
-async function invoke(env: Record<string, string | undefined>, event: unknown, remainingMs = 900_000) {
-  for (const key of ["AWS_PROFILE", "AWS_SESSION_TOKEN", "KUBECONFIG"]) vi.stubEnv(key, undefined);
-  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
-  const lines: string[] = [];
-  // Lambda sends stdout and stderr to the same log; Powertools writes ERROR lines to stderr.
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      return true;
-    });
-  }
-  vi.resetModules();
-  const { handler } = await import("../../src/handlers/snapshot.js");
-  let result: unknown;
-  let error: unknown;
-  try {
-    result = await handler(event, { getRemainingTimeInMillis: () => remainingMs });
-  } catch (err) {
-    error = err;
-  }
-  vi.mocked(process.stdout.write).mockRestore();
-  vi.mocked(process.stderr.write).mockRestore();
-  return {
-    result,
-    error: error as Error | undefined,
-    lines,
-    json: lines.map((l) => JSON.parse(l) as Record<string, any>),
   };
 }
 
@@ -114,7 +79,7 @@ function metricsOf(json: Record<string, any>[]): Record<string, unknown> {
 describe("scheduled run", () => {
   it("snapshots the EKS cluster into S3 and returns the summary", async () => {
     const bucket = await s3.createBucket("handler");
-    const { result, error, json, lines } = await invoke(await baseEnv(bucket), scheduled);
+    const { result, error, json, lines } = await invokeHandler(await baseEnv(bucket), scheduled);
     expect(error).toBeUndefined();
     expect(result).toMatchObject({
       status: "Completed",
@@ -164,7 +129,7 @@ describe("scheduled run", () => {
 describe("manual invoke", () => {
   it("applies the event's filter override", async () => {
     const bucket = await s3.createBucket("manual");
-    const { result, error } = await invoke(await baseEnv(bucket), { excludeResources: ["secrets"] });
+    const { result, error } = await invokeHandler(await baseEnv(bucket), { excludeResources: ["secrets"] });
     expect(error).toBeUndefined();
     expect(result).toMatchObject({ status: "Completed", trigger: "manual" });
     const keys = await keysIn(bucket);
@@ -177,7 +142,7 @@ describe("refusals", () => {
   it("rejects a bad environment with every problem named, writes nothing and emits an error metric", async () => {
     const bucket = await s3.createBucket("badenv");
     const env = { ...(await baseEnv(bucket)), CLUSTER_NAME: "", PAGE_SIZE: "lots", SSE_MODE: "yes" };
-    const { error, json } = await invoke(env, scheduled);
+    const { error, json } = await invokeHandler(env, scheduled);
     expect(error?.message).toBe(
       [
         "invalid configuration:",
@@ -197,14 +162,14 @@ describe("refusals", () => {
 
   it("rejects an event with unknown keys and writes nothing", async () => {
     const bucket = await s3.createBucket("badevent");
-    const { error } = await invoke(await baseEnv(bucket), { includeNamespace: ["x"] });
+    const { error } = await invokeHandler(await baseEnv(bucket), { includeNamespace: ["x"] });
     expect(error?.message).toContain('unknown key "includeNamespace"');
     expect(await keysIn(bucket)).toEqual([]);
   });
 
   it("fails with the cluster's name when EKS does not know it", async () => {
     const bucket = await s3.createBucket("nocluster");
-    const { error } = await invoke({ ...(await baseEnv(bucket)), CLUSTER_NAME: "ghost" }, scheduled);
+    const { error } = await invokeHandler({ ...(await baseEnv(bucket)), CLUSTER_NAME: "ghost" }, scheduled);
     expect(error?.message).toBe('EKS cluster "ghost" does not exist in us-east-1');
     expect(await keysIn(bucket)).toEqual([]);
   });
@@ -213,7 +178,7 @@ describe("refusals", () => {
     const bucket = await s3.createBucket("deadline");
     const env = { ...(await baseEnv(bucket)), DEADLINE_MARGIN_SECONDS: "1", INCLUDE_NAMESPACES: "*" };
     // 1 s left minus the 1 s margin: the run is stopped at its first page.
-    const { error, json } = await invoke(env, scheduled, 1000);
+    const { error, json } = await invokeHandler(env, scheduled, 1000);
     expect(error?.name).toBe("SnapshotAbortedError");
     expect(error?.message).toMatch(
       /^snapshot stopped before it finished \(Lambda deadline in 1000 ms\); no manifest was written$/,
