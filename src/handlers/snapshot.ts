@@ -53,7 +53,7 @@ function engineLogger(): EngineLogger {
   };
 }
 
-/** Connects to the cluster: DescribeCluster + STS token; the connection override exists for tests. */
+/** Connects to the cluster: DescribeCluster + STS token (EKS_ENDPOINT points the EKS client at a local stand-in). */
 async function connect(cfg: HandlerConfig, cluster: string): Promise<ClusterConnection> {
   const eks = new EKSClient({
     region: cfg.region,
