@@ -17,7 +17,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -689,10 +689,22 @@ interface Results {
 interface CodeVersion {
   readonly commit: string;
   readonly srcDirty: boolean;
-  readonly cliSha256: string;
+  /** sha256 of the measured dist/ (every file, see treeSha256). */
+  readonly distSha256: string;
 }
 
-async function codeVersion(cli: string): Promise<CodeVersion> {
+/** sha256 over every file of a folder: relative path, NUL, content, in path order. */
+async function treeSha256(dir: string): Promise<string> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+  const hash = createHash("sha256");
+  for (const file of files) hash.update(`${file}\0`).update(await readFile(join(dir, file)));
+  return hash.digest("hex");
+}
+
+async function codeVersion(distDir: string): Promise<CodeVersion> {
   const git = async (args: string[]) => {
     try {
       return (await execFileP("git", args, { cwd: REPO })).stdout.trim();
@@ -703,9 +715,7 @@ async function codeVersion(cli: string): Promise<CodeVersion> {
   return {
     commit: (await git(["rev-parse", "HEAD"])) || "unknown",
     srcDirty: (await git(["status", "--porcelain", "--", "src"])) !== "",
-    cliSha256: createHash("sha256")
-      .update(await readFile(cli))
-      .digest("hex"),
+    distSha256: await treeSha256(distDir),
   };
 }
 
@@ -735,16 +745,19 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadStart = loadavg();
   log(`load average at start: ${loadStart.map((v) => v.toFixed(2)).join(" ")}`);
-  const built = join(REPO, "dist", "cli.js");
-  if (!existsSync(built)) throw new Error("dist/cli.js is missing: run `npm run build` (npm run bench does)");
+  const built = join(REPO, "dist");
+  if (!existsSync(join(built, "cli.js")))
+    throw new Error("dist/cli.js is missing: run `npm run build` (npm run bench does)");
   // dist/ is shared: another `npm run build` during a long run must not change the code under test.
   const buildDir = join(BENCH, ".build");
+  const distCopy = join(buildDir, "dist");
+  await rm(distCopy, { recursive: true, force: true });
   await mkdir(buildDir, { recursive: true });
-  const cli = join(buildDir, "cli.js");
-  await copyFile(built, cli);
-  const code = await codeVersion(cli);
+  await cp(built, distCopy, { recursive: true });
+  const cli = join(distCopy, "cli.js");
+  const code = await codeVersion(distCopy);
   log(
-    `measuring dist/cli.js sha256 ${code.cliSha256.slice(0, 12)} (commit ${code.commit.slice(0, 12)}${code.srcDirty ? ", src/ modified" : ""})`,
+    `measuring dist/ sha256 ${code.distSha256.slice(0, 12)} (commit ${code.commit.slice(0, 12)}${code.srcDirty ? ", src/ modified" : ""})`,
   );
   if (opts.baselineRepeats > 0) {
     try {

@@ -10,7 +10,7 @@ import { diffSnapshots, type FieldChange, type FileDiff, type NotCompared } from
 import type { SnapshotManifest } from "../snapshot/manifest.js";
 import type { CliIo } from "./main.js";
 import type { DiffCommand } from "./parse.js";
-import { openStore } from "./snapshot.js";
+import { type OpenedStore, openStore } from "./store.js";
 
 /** Exit code of a diff that found differences (1 stays "the command failed", as everywhere else). */
 export const EXIT_DIFFERENT = 3;
@@ -26,8 +26,14 @@ interface Counts {
 
 /** Runs `diff`; returns 0 (same objects), 3 (differences) or throws (1). */
 export async function runDiff(cmd: DiffCommand, io: CliIo): Promise<number> {
-  const a = openStore(cmd.from.target, cmd.from.prefix, io);
-  const b = openStore(cmd.to.target, cmd.to.prefix, io);
+  const a = await openStore(cmd.from.target, cmd.from.prefix, io);
+  let b: OpenedStore;
+  try {
+    b = await openStore(cmd.to.target, cmd.to.prefix, io);
+  } catch (err) {
+    a.close();
+    throw err;
+  }
   try {
     const diff = await diffSnapshots(
       { store: a.store, snapshot: cmd.from.snapshot },

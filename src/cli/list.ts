@@ -4,11 +4,11 @@ import { type Catalog, type CatalogEntry, listSnapshots } from "../snapshot/cata
 import { MANIFEST_FILE } from "../snapshot/layout.js";
 import type { CliIo } from "./main.js";
 import type { ListCommand } from "./parse.js";
-import { openStore } from "./snapshot.js";
+import { openStore } from "./store.js";
 
 /** Runs `list`; returns the exit code (0, also when there are no snapshots; store errors throw). */
 export async function runList(cmd: ListCommand, io: CliIo): Promise<number> {
-  const { store, close } = openStore(cmd.location.target, cmd.location.prefix, io);
+  const { store, close } = await openStore(cmd.location.target, cmd.location.prefix, io);
   try {
     const catalog = await listSnapshots(store);
     const location = store.describe("").replace(/\/+$/, "");

@@ -1,11 +1,7 @@
-// The CLI's outermost layer: parse argv into a command, run it, turn errors into exit codes.
+// The CLI's outermost layer: parse argv into a command, run it, turn errors into exit codes. Each
+// command's module is imported when it runs, so `--help` or `list` does not pay for the others.
 import pkg from "../../package.json" with { type: "json" };
-import { runDiff } from "./diff.js";
-import { runList } from "./list.js";
 import { parseCommand, USAGE, UsageError } from "./parse.js";
-import { runRestore } from "./restore.js";
-import { runSnapshot } from "./snapshot.js";
-import { runVerify } from "./verify.js";
 
 /** What the CLI may touch of the process; tests pass their own. */
 export interface CliIo {
@@ -27,15 +23,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stdout.write(`${pkg.name} ${pkg.version}\n`);
         return 0;
       case "snapshot":
-        return await runSnapshot(command, io);
+        return await (await import("./snapshot.js")).runSnapshot(command, io);
       case "list":
-        return await runList(command, io);
+        return await (await import("./list.js")).runList(command, io);
       case "verify":
-        return await runVerify(command, io);
+        return await (await import("./verify.js")).runVerify(command, io);
       case "diff":
-        return await runDiff(command, io);
+        return await (await import("./diff.js")).runDiff(command, io);
       case "restore":
-        return await runRestore(command, io);
+        return await (await import("./restore.js")).runRestore(command, io);
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -12,14 +12,15 @@ import {
 } from "../restore/restore.js";
 import type { CliIo } from "./main.js";
 import type { RestoreCommand } from "./parse.js";
-import { openStore, stderrLogger } from "./snapshot.js";
+import { stderrLogger } from "./snapshot.js";
+import { openStore } from "./store.js";
 
 /** Runs the restore command; returns 0 when nothing failed, 1 otherwise. Unusable input throws (exit 1 in main). */
 export async function runRestore(cmd: RestoreCommand, io: CliIo): Promise<number> {
   const conn = await loadKubeconfig(cmd.kubeconfig ?? defaultKubeconfigPath(io.env), cmd.context);
   const logger = stderrLogger(io);
+  const { store, close } = await openStore(cmd.snapshot.target, cmd.snapshot.prefix, io);
   const client = new KubeClient(conn, kubeClientOptions(DEFAULT_RESTORE_CONCURRENCY, logger));
-  const { store, close } = openStore(cmd.snapshot.target, cmd.snapshot.prefix, io);
   try {
     const report = await restoreSnapshot(
       { store, cluster: new KubeClusterWriter(client), logger, clock: { now: () => new Date() } },

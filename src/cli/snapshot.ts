@@ -1,46 +1,17 @@
 // `kube-autosave snapshot`: wire a kubeconfig, a folder or S3 store and the engine; report.
-import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { KubeClient } from "../kube/client.js";
 import { defaultKubeconfigPath, loadKubeconfig } from "../kube/kubeconfig.js";
 import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterReader } from "../kube/reader.js";
 import { defaultPrefix, type ProgressEvent, type SnapshotResult, takeSnapshot } from "../snapshot/index.js";
-import type { Logger, SnapshotStore } from "../snapshot/ports.js";
-import { FsStore } from "../stores/fs.js";
-import { createS3Client, S3Store } from "../stores/s3.js";
+import type { Logger } from "../snapshot/ports.js";
 import type { CliIo } from "./main.js";
-import type { SnapshotCommand, Target } from "./parse.js";
+import type { SnapshotCommand } from "./parse.js";
+import { openStore } from "./store.js";
 
 /** Exit code of a snapshot that was written with errors (status PartiallyFailed). */
 export const EXIT_PARTIAL = 3;
-
-/** Builds the store for a target and prefix (shared by the commands that read or write snapshots). */
-export function openStore(
-  target: Target,
-  prefix: string,
-  io: Pick<CliIo, "cwd" | "env">,
-): { store: SnapshotStore; close(): void } {
-  if (target.kind === "dir")
-    return { store: new FsStore(join(resolve(io.cwd(), target.dir), prefix)), close: () => undefined };
-  const {
-    AWS_ACCESS_KEY_ID: accessKeyId,
-    AWS_SECRET_ACCESS_KEY: secretAccessKey,
-    AWS_SESSION_TOKEN: sessionToken,
-  } = io.env;
-  const client = createS3Client({
-    region: target.region ?? "us-east-1",
-    // Keys in the CLI's environment win; otherwise the SDK's chain (profiles, SSO, instance roles).
-    ...(accessKeyId && secretAccessKey
-      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
-      : {}),
-    ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
-  });
-  return {
-    store: new S3Store({ client, bucket: target.bucket, prefix, ...(target.sse ? { sse: target.sse } : {}) }),
-    close: () => client.destroy(),
-  };
-}
 
 /** A logger for terminals: warnings and errors as text on stderr, with their context. */
 export function stderrLogger(io: Pick<CliIo, "stderr">): Logger {
@@ -98,8 +69,8 @@ export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<numb
   const clusterName = cmd.clusterName ?? conn.name.replace(/[^A-Za-z0-9._-]/g, "_");
   const prefix = cmd.prefix ?? defaultPrefix(clusterName);
   const logger = stderrLogger(io);
+  const { store, close } = await openStore(cmd.target, prefix, io);
   const client = new KubeClient(conn, kubeClientOptions(cmd.concurrency, logger));
-  const { store, close } = openStore(cmd.target, prefix, io);
   try {
     const result = await takeSnapshot(
       {

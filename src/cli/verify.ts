@@ -4,12 +4,12 @@ import { verifySnapshot } from "../snapshot/verify.js";
 import { formatBytes } from "./list.js";
 import type { CliIo } from "./main.js";
 import type { VerifyCommand } from "./parse.js";
-import { openStore } from "./snapshot.js";
+import { openStore } from "./store.js";
 
 /** Runs `verify`; returns 0 when the snapshot is intact, 1 when any problem was found. */
 export async function runVerify(cmd: VerifyCommand, io: CliIo): Promise<number> {
   const ref = cmd.snapshot;
-  const { store, close } = openStore(ref.target, ref.prefix, io);
+  const { store, close } = await openStore(ref.target, ref.prefix, io);
   try {
     const result = await verifySnapshot(store, ref.snapshot);
     const location = store.describe(ref.snapshot);

@@ -42,6 +42,13 @@ import type {
 const MAX_LIST_RESTARTS = 3;
 /** Candidate names per second before giving up (`ts`, `ts-2` … `ts-100`). */
 const MAX_NAME_ATTEMPTS = 100;
+/**
+ * A type's finished files are committed while its next files are written (an S3 commit is a round trip
+ * per file; a type has a file per namespace). At most this many commits, of at most this many bytes
+ * together (a single larger file excepted), are in flight per type.
+ */
+const MAX_COMMITS_IN_FLIGHT = 8;
+const MAX_COMMIT_BYTES_IN_FLIGHT = 4 * 1024 * 1024;
 
 export interface SnapshotOptions {
   readonly clusterName: string;
@@ -166,7 +173,10 @@ async function snapshotRun(
     errors,
   };
   throwIfAborted(options.signal);
-  // Every file is committed by now: the manifest's presence is what makes the snapshot complete.
+  // Every file is committed by now; once they are durable, the manifest's presence is what makes the
+  // snapshot complete.
+  await store.sync();
+  throwIfAborted(options.signal);
   await store.put(manifestKey(snapshot), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
   progress.manifestWritten = true;
   await updateLatest(store, { snapshot, status: manifest.status, completedAt: manifest.completedAt });
@@ -331,12 +341,14 @@ class TypeBackup {
     const earlierKeys = new Set<string>();
     for (let attempt = 1; ; attempt++) {
       const committed: FileSummary[] = [];
+      const commits = new CommitQueue(committed);
       let open: ListFileWriter | undefined;
       try {
-        const counts = await this.#list(type, committed, (w) => {
+        const counts = await this.#list(type, commits, (w) => {
           open = w;
         });
         open = undefined;
+        await commits.settle();
         // Keys an earlier attempt wrote that this one did not (a namespace emptied in between) would be strays.
         const keys = new Set(committed.map((f) => f.key));
         for (const key of earlierKeys) if (!keys.has(key)) await this.deps.store.delete(key);
@@ -363,6 +375,8 @@ class TypeBackup {
         };
       } catch (err) {
         if (open) await (open as ListFileWriter).abort().catch(() => undefined);
+        // A commit that fails removes its own temp file or upload; one that succeeds is a file to clean up.
+        await commits.settle().catch(() => undefined);
         for (const f of committed) earlierKeys.add(f.key);
         if (err instanceof ListExpiredError && attempt <= MAX_LIST_RESTARTS) {
           this.deps.logger.warn("continue token expired; restarting the list", { resource, attempt });
@@ -384,7 +398,7 @@ class TypeBackup {
 
   async #list(
     type: ResourceType,
-    committed: FileSummary[],
+    commits: CommitQueue,
     setOpen: (w: ListFileWriter | undefined) => void,
   ): Promise<{ stored: number; notStored: number }> {
     const { cluster, store } = this.deps;
@@ -410,6 +424,8 @@ class TypeBackup {
       // serialise and store (2 pages per type in memory at most).
       next = page.continue ? fetchPage(page.continue) : undefined;
       const items = page.items;
+      // The page's items of the current namespace, in order: serialised together (ListFileWriter.addAll).
+      let run: KubeObject[] = [];
       for (let i = 0; i < items.length; i++) {
         const item = items[i] as KubeObject;
         // Drop the page's reference: a written item can be collected before the page is done.
@@ -432,7 +448,12 @@ class TypeBackup {
         }
         const ns = namespace ?? "";
         if (current?.namespace !== ns) {
-          if (current) committed.push(await current.writer.finish());
+          if (current) {
+            await current.writer.addAll(run);
+            run = [];
+            setOpen(undefined);
+            await commits.add(current.writer);
+          }
           // Pages come in key order (namespace/name), so each namespace arrives in one run.
           if (seen.has(ns))
             throw new ApiError(`${resource}: the API returned namespace ${ns} out of order`, null);
@@ -441,20 +462,67 @@ class TypeBackup {
           current = { namespace: ns, writer: new ListFileWriter(key, store.openWrite(key)) };
           setOpen(current.writer);
         }
-        await current.writer.add(withTypeMeta(cleaned, type));
+        run.push(withTypeMeta(cleaned, type));
         stored += 1;
       }
+      if (current) await current.writer.addAll(run);
       this.deps.onProgress?.({ resource, phase: "listing", items: stored });
     }
     this.#checkStop();
-    if (current) committed.push(await current.writer.finish());
-    setOpen(undefined);
+    if (current) {
+      setOpen(undefined);
+      await commits.add(current.writer);
+    }
     return { stored, notStored };
   }
 
   #checkStop(): void {
     throwIfAborted(this.options.signal);
     if (this.fatal) throw new SnapshotAbortedError("stopped: another resource type failed fatally");
+  }
+}
+
+/** The commits of one type's finished files, in flight while the type goes on (bounded in count and bytes). */
+class CommitQueue {
+  readonly #inFlight: { readonly done: Promise<void>; readonly bytes: number }[] = [];
+  #bytes = 0;
+  #failure: { error: unknown } | undefined;
+
+  /** `committed` receives each file's summary once its commit succeeded. */
+  constructor(private readonly committed: FileSummary[]) {}
+
+  /** Starts the commit of a finished file; waits while too much is in flight; throws the first failure. */
+  async add(writer: ListFileWriter): Promise<void> {
+    const bytes = writer.bytes;
+    const done = writer.finish().then(
+      (summary) => {
+        this.committed.push(summary);
+      },
+      async (error: unknown) => {
+        this.#failure ??= { error };
+        // A failure before the store's commit (the last write) leaves the write open: discard it.
+        await writer.abort().catch(() => undefined);
+      },
+    );
+    this.#inFlight.push({ done, bytes });
+    this.#bytes += bytes;
+    while (
+      this.#inFlight.length > MAX_COMMITS_IN_FLIGHT ||
+      (this.#bytes > MAX_COMMIT_BYTES_IN_FLIGHT && this.#inFlight.length > 1)
+    ) {
+      const oldest = this.#inFlight.shift() as { done: Promise<void>; bytes: number };
+      await oldest.done;
+      this.#bytes -= oldest.bytes;
+    }
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** Waits for every commit; throws the first failure. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#inFlight.map((c) => c.done));
+    this.#inFlight.length = 0;
+    this.#bytes = 0;
+    if (this.#failure) throw this.#failure.error;
   }
 }
 

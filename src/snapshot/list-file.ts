@@ -9,9 +9,16 @@ const SEPARATOR = ",\n";
 /** Items are batched into writes of about this size: fewer store calls, bounded memory. */
 const FLUSH_BYTES = 256 * 1024;
 
-/** Indents one item as it appears inside the List (JSON strings never hold raw newlines). */
-function itemText(item: KubeObject): string {
-  return `    ${JSON.stringify(item, null, 2).replace(/\n/g, "\n    ")}`;
+/**
+ * Items as they appear inside the List, joined by SEPARATOR: JSON.stringify of `[[...items]]` with a
+ * 2-space indent puts each item at depth 2, as in `{"items": [...]}`, so one native call serialises a
+ * whole run of items with no re-indenting; only the outer brackets are cut off.
+ */
+const NEST_OPEN = "[\n  [\n";
+const NEST_CLOSE = "\n  ]\n]";
+function itemsText(items: readonly KubeObject[]): string {
+  const text = JSON.stringify([items], null, 2);
+  return text.slice(NEST_OPEN.length, text.length - NEST_CLOSE.length);
 }
 
 export interface FileSummary {
@@ -41,10 +48,21 @@ export class ListFileWriter {
     return this.#items;
   }
 
+  /** Bytes handed to the store so far plus those still buffered. */
+  get bytes(): number {
+    return this.#bytes + this.#pendingBytes;
+  }
+
   /** Appends an item; flushes to the store when enough is buffered. */
   async add(item: KubeObject): Promise<void> {
-    const text = (this.#items === 0 ? HEADER : SEPARATOR) + itemText(item);
-    this.#items += 1;
+    await this.addAll([item]);
+  }
+
+  /** Appends items in order (serialised in one call); flushes to the store when enough is buffered. */
+  async addAll(items: readonly KubeObject[]): Promise<void> {
+    if (items.length === 0) return;
+    const text = (this.#items === 0 ? HEADER : SEPARATOR) + itemsText(items);
+    this.#items += items.length;
     this.#pending.push(text);
     this.#pendingBytes += text.length;
     if (this.#pendingBytes >= FLUSH_BYTES) await this.flush();

@@ -55,9 +55,9 @@ export interface ClusterReader {
 
 /** A streamed write of one object: nothing is visible under its key until commit() resolves. */
 export interface ObjectWriter {
-  /** Appends bytes; resolves when the store can take more (back-pressure). */
+  /** Appends bytes; resolves when the store can take more (back-pressure). The store may keep `chunk` until commit: the caller must not change it afterwards. */
   write(chunk: Buffer): Promise<void>;
-  /** Makes the object visible, complete, under its key. */
+  /** Makes the object visible, complete, under its key (durable after the store's sync()). */
   commit(): Promise<void>;
   /** Discards everything written; the key is left as it was. Safe to call after a failed write. */
   abort(): Promise<void>;
@@ -84,6 +84,13 @@ export interface SnapshotStore {
   list(prefix: string): AsyncIterable<StoredObjectInfo>;
   /** Removes `key`; no error if it is absent. */
   delete(key: string): Promise<void>;
+  /**
+   * Makes every object committed through openWrite() durable. A store may make a committed object
+   * visible before it is durable (a folder defers its fsyncs to here); the engine calls this before it
+   * writes the manifest, so a manifest never names a file a crash could still lose. put() and
+   * createExclusive() are durable when they resolve.
+   */
+  sync(): Promise<void>;
 }
 
 export interface Clock {

@@ -282,6 +282,9 @@ export class S3Store implements SnapshotStore {
     }
   }
 
+  /** Nothing to do: an S3 object is durable once its PUT or CompleteMultipartUpload succeeded. */
+  async sync(): Promise<void> {}
+
   private objectKey(key: string): string {
     return this.prefix === "" ? key : `${this.prefix}/${key}`;
   }
@@ -355,8 +358,8 @@ class S3ObjectWriter implements ObjectWriter {
   async write(chunk: Buffer): Promise<void> {
     this.assertWritable();
     if (chunk.length === 0) return;
-    // A copy: the caller may reuse its buffer as soon as write() resolves.
-    this.chunks.push(Buffer.from(chunk));
+    // Kept, not copied: the ObjectWriter contract has the caller hand over the buffer.
+    this.chunks.push(chunk);
     this.buffered += chunk.length;
     while (this.buffered >= this.target.partSize) {
       await this.sendPart(this.takeBuffered(this.target.partSize));

@@ -9,7 +9,7 @@ import { loadKubeconfig } from "../../src/kube/kubeconfig.js";
 import { KubeClusterReader } from "../../src/kube/reader.js";
 import { takeSnapshot } from "../../src/snapshot/engine.js";
 import type { ResourceFilters } from "../../src/snapshot/filters.js";
-import type { ClusterReader, Logger } from "../../src/snapshot/ports.js";
+import type { ClusterReader, Logger, SnapshotStore } from "../../src/snapshot/ports.js";
 import { FsStore } from "../../src/stores/fs.js";
 import { S3Store } from "../../src/stores/s3.js";
 import { runCli } from "../support/cli.js";
@@ -305,6 +305,57 @@ describe("listing", () => {
     // /version + /api/v1 + /apis + one per group, then one list per type (every type fits in one page).
     expect(client.requestCount).toBe(3 + groups + result.manifest.resources.length);
     client.close();
+  });
+
+  it("makes every data file durable (store.sync) after its commit and before the manifest is written", async () => {
+    const conn = await loadKubeconfig(cluster.kubeconfig("viewer"));
+    const client = new KubeClient(conn);
+    const fs = new FsStore(await mkdtemp(join(work, "order-")));
+    const events: string[] = [];
+    const recording: SnapshotStore = {
+      describe: (k) => fs.describe(k),
+      openWrite: (key) => {
+        const w = fs.openWrite(key);
+        return {
+          write: (c) => w.write(c),
+          abort: () => w.abort(),
+          commit: async () => {
+            await w.commit();
+            events.push(`commit ${key}`);
+          },
+        };
+      },
+      put: async (key, body) => {
+        await fs.put(key, body);
+        events.push(`put ${key}`);
+      },
+      createExclusive: (k, b) => fs.createExclusive(k, b),
+      get: (k) => fs.get(k),
+      list: (p) => fs.list(p),
+      delete: (k) => fs.delete(k),
+      sync: async () => {
+        await fs.sync();
+        events.push("sync");
+      },
+    };
+    const result = await takeSnapshot(
+      {
+        cluster: new KubeClusterReader(client),
+        store: recording,
+        clock: { now: () => new Date() },
+        logger: quietLogger,
+      },
+      { clusterName: "test", filters: ALL, pageSize: 2, concurrency: 4, raw: false, toolVersion: "test" },
+    );
+    client.close();
+    const syncAt = events.indexOf("sync");
+    const manifestAt = events.indexOf(`put ${result.manifestKey}`);
+    expect(events.filter((e) => e === "sync")).toHaveLength(1);
+    expect(events.slice(0, syncAt).filter((e) => e.startsWith("commit "))).toHaveLength(
+      result.manifest.files.length,
+    );
+    expect(events.slice(syncAt).some((e) => e.startsWith("commit "))).toBe(false);
+    expect(manifestAt).toBeGreaterThan(syncAt);
   });
 
   it("produces identical files with pages of 3 items as with pages of 500", async () => {

@@ -90,15 +90,20 @@ function storeBehaviour(name: string, open: () => Promise<StoreHarness>): void {
         expect(await store.get("empty.json")).toEqual(Buffer.alloc(0));
       });
 
-      it("keeps the written bytes when the caller reuses its buffer after write()", async () => {
-        const buffer = Buffer.from("first ");
-        const writer = store.openWrite("reuse.json");
-        await writer.write(buffer);
-        buffer.write("later!");
-        await writer.write(buffer);
-        await writer.commit();
+      it("sync() resolves once committed files are durable, and skips files deleted since", async () => {
+        for (const key of ["sync/a.json", "sync/b.json", "sync/c/d.json"]) {
+          const writer = store.openWrite(key);
+          await writer.write(Buffer.from(`{"key":"${key}"}`));
+          await writer.commit();
+        }
+        await store.delete("sync/b.json");
+        await store.sync();
+        await store.sync(); // nothing left to do
 
-        expect((await store.get("reuse.json"))?.toString()).toBe("first later!");
+        const keys: string[] = [];
+        for await (const o of store.list("sync")) keys.push(o.key);
+        expect(keys).toEqual(["sync/a.json", "sync/c/d.json"]);
+        expect((await store.get("sync/c/d.json"))?.toString()).toBe('{"key":"sync/c/d.json"}');
       });
 
       it("shows nothing under the key or the prefix before commit", async () => {

@@ -68,6 +68,45 @@ describe("ListFileWriter", () => {
     expect(JSON.parse(m.text()).items).toHaveLength(1000);
   });
 
+  it("writes the same bytes whether items come one by one or in runs (addAll)", async () => {
+    const items = Array.from({ length: 7 }, (_, i) => ({
+      kind: "X",
+      metadata: { name: `n${i}`, labels: { l: "a\nb", e: "" } },
+      spec: { list: [i, { nested: [] }], empty: {}, s: "ü ✓ \u2028" },
+    }));
+    const one = memoryWriter();
+    const w1 = new ListFileWriter("k", one.writer);
+    for (const i of items) await w1.add(i);
+    await w1.finish();
+    const runs = memoryWriter();
+    const w2 = new ListFileWriter("k", runs.writer);
+    await w2.addAll(items.slice(0, 3));
+    await w2.addAll([]);
+    await w2.addAll(items.slice(3));
+    const summary = await w2.finish();
+    expect(runs.text()).toBe(one.text());
+    expect(runs.text()).toBe(`${JSON.stringify({ apiVersion: "v1", kind: "List", items }, null, 2)}\n`);
+    expect(summary.items).toBe(7);
+  });
+
+  it("hands the store a buffer of its own on every write (stores keep them until commit)", async () => {
+    const m = memoryWriter();
+    const w = new ListFileWriter("k", m.writer);
+    const big = "y".repeat(300 * 1024);
+    const seen: string[] = [];
+    const write = m.writer.write;
+    m.writer.write = async (c) => {
+      seen.push(c.toString("utf8"));
+      await write(c);
+    };
+    await w.add({ kind: "X", metadata: { name: "a" }, data: { big } });
+    await w.add({ kind: "X", metadata: { name: "b" }, data: { big } });
+    await w.finish();
+    expect(m.state.chunks.length).toBeGreaterThan(1);
+    expect(new Set(m.state.chunks.map((c) => c.buffer)).size).toBe(m.state.chunks.length);
+    expect(m.state.chunks.map((c) => c.toString("utf8"))).toEqual(seen);
+  });
+
   it("aborts without committing", async () => {
     const m = memoryWriter();
     const w = new ListFileWriter("k", m.writer);
