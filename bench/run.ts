@@ -269,6 +269,8 @@ interface Bed {
   readonly cli: string;
   readonly work: string;
   readonly timeBinary: string | undefined;
+  /** The V8 flags of bin/kube-autosave.js's shebang: kube-autosave runs with them, as the bin runs it. */
+  readonly nodeFlags: readonly string[];
 }
 
 interface Measured {
@@ -362,6 +364,7 @@ async function measureSize(bed: Bed, size: Size, opts: ReturnType<typeof options
       const exited = await timed(
         process.execPath,
         [
+          ...bed.nodeFlags,
           join(bed.buildDir, "cli-rss.mjs"),
           bed.cli,
           "snapshot",
@@ -680,7 +683,14 @@ interface Results {
   readonly loadavg: { readonly start: number[]; readonly end: number[] };
   /** The code measured: the commit checked out, whether src/ had changes, and the CLI bundle's hash. */
   readonly code: CodeVersion;
-  readonly options: { repeats: number; baselineRepeats: number; pageSize: number; concurrency: number };
+  readonly options: {
+    repeats: number;
+    baselineRepeats: number;
+    pageSize: number;
+    concurrency: number;
+    /** Node flags kube-autosave ran with (those of the bin's shebang). */
+    nodeFlags: readonly string[];
+  };
   readonly mix: typeof OBJECT_MIX;
   readonly sizes: SizeResult[];
   readonly targets: TargetCheck[];
@@ -691,6 +701,17 @@ interface CodeVersion {
   readonly srcDirty: boolean;
   /** sha256 of the measured dist/ (every file, see treeSha256). */
   readonly distSha256: string;
+}
+
+/** The node flags in bin/kube-autosave.js's `#!/usr/bin/env -S node <flags>` line. */
+async function binNodeFlags(): Promise<string[]> {
+  const shebang = (await readFile(join(REPO, "bin", "kube-autosave.js"), "utf8")).split("\n")[0] ?? "";
+  const m = shebang.match(/^#!\/usr\/bin\/env(?: -S)? node(.*)$/);
+  if (!m) throw new Error(`bin/kube-autosave.js: unexpected first line ${JSON.stringify(shebang)}`);
+  return (m[1] ?? "")
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f.length > 0);
 }
 
 /** sha256 over every file of a folder: relative path, NUL, content, in path order. */
@@ -788,8 +809,9 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "kube-autosave-bench-"));
   const s3 = await startS3();
   const sizes: SizeResult[] = [];
+  const nodeFlags = await binNodeFlags();
   try {
-    const bed: Bed = { bin, s3, buildDir, cli, work, timeBinary };
+    const bed: Bed = { bin, s3, buildDir, cli, work, timeBinary, nodeFlags };
     for (const size of opts.sizes) sizes.push(await measureSize(bed, size, opts));
   } finally {
     await s3.stop();
@@ -818,6 +840,7 @@ async function main(): Promise<void> {
       baselineRepeats: opts.baselineRepeats,
       pageSize: PAGE_SIZE,
       concurrency: CONCURRENCY,
+      nodeFlags,
     },
     mix: OBJECT_MIX,
     sizes,

@@ -6,6 +6,14 @@ import { basename, dirname, join, resolve } from "node:path";
 import { StoreError } from "../snapshot/errors.js";
 import type { ObjectWriter, SnapshotStore, StoredObjectInfo } from "../snapshot/ports.js";
 
+/** Temp file names: unique per process (random) and per file (a counter), without a random draw per file. */
+const TEMP_PREFIX = randomBytes(4).toString("hex");
+let tempCounter = 0;
+function tempSuffix(): string {
+  tempCounter += 1;
+  return `${TEMP_PREFIX}${tempCounter.toString(36)}`;
+}
+
 /** Snapshot files may contain Secrets: owner-only, whatever the umask. */
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
@@ -13,19 +21,22 @@ const DIR_MODE = 0o700;
 /** Temp files are dot files ending in `.tmp` beside their target (same filesystem, so rename is atomic). */
 const TEMP_FILE = /^\..*\.tmp$/;
 
-/** Files synced at once by sync(): enough to keep the disk's queue full, few enough for any fd limit. */
-const SYNC_CONCURRENCY = 16;
+/**
+ * Committed files fsynced at once in the background: two of libuv's four pool threads, so the
+ * writers' open, close and rename calls never queue behind a slow fsync.
+ */
+const SYNC_CONCURRENCY = 2;
 
 /**
  * A filesystem store rooted at `<dir>/<prefix>`; writes are atomic per file (temp file, rename). put()
  * and createExclusive() fsync the file and its folder before they resolve; files written through
- * openWrite() are fsynced, with their folders, by sync(), all at once: one fsync per file and folder at
- * the end instead of two waits per file while the snapshot is listing.
+ * openWrite() are fsynced in the background once committed, and sync() waits for those fsyncs and then
+ * fsyncs their folders: nobody waits for the disk while the snapshot is listing.
  */
 export class FsStore implements SnapshotStore {
   private readonly root: string;
-  /** Files committed through openWrite() and not yet fsynced. */
-  private readonly unsynced = new Set<string>();
+  /** Files committed through openWrite(), fsynced in the background. */
+  private readonly syncer = new BackgroundSync();
   private readonly dirs = new MadeDirs();
 
   constructor(root: string) {
@@ -37,7 +48,7 @@ export class FsStore implements SnapshotStore {
   }
 
   openWrite(key: string): ObjectWriter {
-    return new FsObjectWriter(this.pathOf(key), (path) => this.unsynced.add(path), this.dirs);
+    return new FsObjectWriter(this.pathOf(key), (path) => this.syncer.add(path), this.dirs);
   }
 
   async put(key: string, body: Buffer): Promise<void> {
@@ -97,23 +108,10 @@ export class FsStore implements SnapshotStore {
     } catch (err) {
       if (errnoCode(err) !== "ENOENT") throw fsError("delete", path, err);
     }
-    this.unsynced.delete(path);
   }
 
   async sync(): Promise<void> {
-    const files = [...this.unsynced];
-    const dirs = [...new Set(files.map((f) => dirname(f)))];
-    let next = 0;
-    const worker = async () => {
-      while (next < files.length) {
-        const path = files[next++] as string;
-        await syncFile(path);
-        this.unsynced.delete(path);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, files.length) }, worker));
-    // The renames that made the files visible are durable once their folders are.
-    for (const dir of dirs) await syncDirectory(dir);
+    await this.syncer.drain();
   }
 
   private pathOf(key: string): string {
@@ -183,7 +181,7 @@ class FsObjectWriter implements ObjectWriter {
     private readonly durability: "durable" | ((committedPath: string) => void),
     dirs: MadeDirs,
   ) {
-    const tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+    const tempPath = join(dirname(path), `.${basename(path)}.${tempSuffix()}.tmp`);
     this.tempPath = tempPath;
     this.handle = (async () => {
       try {
@@ -245,6 +243,57 @@ class FsObjectWriter implements ObjectWriter {
   private assertOpen(): void {
     if (this.state !== "open")
       throw new StoreError(`cannot write ${this.path}: the write was already ${this.state}`);
+  }
+}
+
+/** fsyncs committed files in the background, a few at a time; drain() waits for them, then their folders. */
+class BackgroundSync {
+  private readonly queue: string[] = [];
+  private head = 0;
+  private running = 0;
+  private readonly dirs = new Set<string>();
+  private failure: StoreError | undefined;
+  private waiters: (() => void)[] = [];
+
+  add(path: string): void {
+    this.queue.push(path);
+    this.dirs.add(dirname(path));
+    this.pump();
+  }
+
+  /** Resolves when every file added so far and its folder are fsynced; throws the first failure. */
+  async drain(): Promise<void> {
+    if (this.running > 0 || this.head < this.queue.length)
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    // The renames that made the files visible are durable once their folders are.
+    const dirs = [...this.dirs];
+    this.dirs.clear();
+    await Promise.all(dirs.map((dir) => syncDirectory(dir)));
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure) throw failure;
+  }
+
+  private pump(): void {
+    while (this.running < SYNC_CONCURRENCY && this.head < this.queue.length) {
+      const path = this.queue[this.head++] as string;
+      this.running += 1;
+      syncFile(path)
+        .catch((err: unknown) => {
+          this.failure ??= fsError("sync", path, err);
+        })
+        .finally(() => {
+          this.running -= 1;
+          this.pump();
+        });
+    }
+    if (this.running === 0 && this.head >= this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const resolve of waiters) resolve();
+    }
   }
 }
 

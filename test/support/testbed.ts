@@ -454,6 +454,9 @@ export async function startS3(): Promise<OwnedS3Server> {
       info.region,
       "--port",
       `127.0.0.1:${port}`,
+      // S3 keeps connections alive; versitygw closes each one after its response unless told otherwise,
+      // which would cost every request a new TCP connection that real S3 does not.
+      "--keep-alive",
       "posix",
       "--sidecar",
       join(dir, "sidecar"),
