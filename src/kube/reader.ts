@@ -30,8 +30,11 @@ export class KubeClusterReader implements ClusterReader {
   }
 
   async discover(): Promise<GroupDiscovery[]> {
-    const core = await this.client.getJson<ApiResourceList>("/api/v1");
-    const groups = (await this.client.getJson<ApiGroupList>("/apis")).groups ?? [];
+    const [core, groupList] = await Promise.all([
+      this.client.getJson<ApiResourceList>("/api/v1"),
+      this.client.getJson<ApiGroupList>("/apis"),
+    ]);
+    const groups = groupList.groups ?? [];
     const result: GroupDiscovery[] = [{ group: "", version: "v1", resources: core.resources ?? [] }];
     const pending = groups.map((g) => ({
       group: g.name,

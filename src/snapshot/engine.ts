@@ -114,6 +114,9 @@ async function snapshotRun(
 ): Promise<SnapshotResult> {
   const { cluster, store, clock, logger } = deps;
   const serverVersion = await cluster.serverVersion();
+  // Discovery runs while the snapshot's name is claimed; a failure is reported where it is awaited.
+  const discovery = cluster.discover();
+  discovery.catch(() => undefined);
   const startedAt = clock.now();
   const snapshot = await claimSnapshotName(store, formatTimestamp(startedAt), {
     cluster: options.clusterName,
@@ -127,7 +130,7 @@ async function snapshotRun(
     location: store.describe(snapshot),
   });
 
-  const selection = selectResourceTypes(await cluster.discover(), options.filters);
+  const selection = selectResourceTypes(await discovery, options.filters);
   const run = new TypeBackup(deps, options, snapshot);
   const outcomes = await runPool(selection.types, options.concurrency, run);
 
