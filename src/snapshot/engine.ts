@@ -3,7 +3,7 @@
 // last. Knows nothing of AWS, Lambda or the process: everything comes in through ports.
 import { cleanObject } from "./clean.js";
 import { selectResourceTypes } from "./discovery.js";
-import { ApiError, ListExpiredError, SnapshotAbortedError } from "./errors.js";
+import { ApiError, CorruptObjectError, ListExpiredError, SnapshotAbortedError } from "./errors.js";
 import type { ResourceFilters } from "./filters.js";
 import { namespaceIncluded } from "./filters.js";
 import {
@@ -251,7 +251,13 @@ async function updateLatest(store: SnapshotStore, next: LatestTarget): Promise<v
 
 /** The snapshot latest.json names; undefined when there is none or it cannot be read (it is replaced). */
 async function readLatest(store: SnapshotStore): Promise<string | undefined> {
-  const current = await store.get(LATEST_KEY);
+  let current: Buffer | undefined;
+  try {
+    current = await store.get(LATEST_KEY);
+  } catch (err) {
+    if (err instanceof CorruptObjectError) return undefined; // replaced, like a pointer that is not JSON
+    throw err;
+  }
   if (!current) return undefined;
   try {
     const parsed = JSON.parse(current.toString("utf8")) as Partial<LatestPointer>;

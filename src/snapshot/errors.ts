@@ -25,7 +25,12 @@ export class ClusterUnreachableError extends Error {
 
 /** The store refused or failed a write or read. Fatal for a run. */
 export class StoreError extends Error {
-  override readonly name = "StoreError";
+  override readonly name: string = "StoreError";
+}
+
+/** An object whose bytes do not match the checksum the store holds for it, on every read. */
+export class CorruptObjectError extends StoreError {
+  override readonly name = "CorruptObjectError";
 }
 
 /** The run was stopped before it finished (deadline or signal); no manifest was written. */

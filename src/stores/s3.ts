@@ -19,7 +19,7 @@ import {
   type S3ClientConfig,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { StoreError } from "../snapshot/errors.js";
+import { CorruptObjectError, StoreError } from "../snapshot/errors.js";
 import type { ObjectWriter, SnapshotStore, StoredObjectInfo } from "../snapshot/ports.js";
 
 /** Server-side encryption of written objects: SSE-S3, or SSE-KMS (the bucket's default key without an id). */
@@ -208,7 +208,10 @@ export class S3Store implements SnapshotStore {
 
   /**
    * The object's bytes. The SDK retries a GET until its response starts; a body cut off after that
-   * (connection reset mid-download) is fetched again here, up to the client's attempts.
+   * (connection reset mid-download), or one that does not match its CRC32 header (the SDK checks it as
+   * the body streams in), is fetched again here, up to the client's attempts. A body that never matches
+   * is a CorruptObjectError. (On S3 a mismatch is corruption in transit; versitygw also stores one when
+   * two PUTs of a key overlap, e.g. latest.json written by two runs at once.)
    */
   async get(key: string): Promise<Buffer | undefined> {
     checkKey(key);
@@ -232,6 +235,11 @@ export class S3Store implements SnapshotStore {
         return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       } catch (err) {
         if (attempt >= S3_CLIENT_DEFAULTS.maxAttempts) {
+          if (isChecksumMismatch(err))
+            throw new CorruptObjectError(
+              `cannot read ${this.describe(key)}: its content does not match its CRC32 checksum (${attempt} reads)`,
+              { cause: err },
+            );
           throw await toStoreError(err, "read", this.describe(key), this.bucket, this.client);
         }
         await delay(Math.round(Math.random() * 100 * 2 ** attempt));
@@ -506,6 +514,11 @@ class S3ObjectWriter implements ObjectWriter {
       throw new StoreError(`cannot write ${this.target.location}: the write was already ${this.state}`);
     }
   }
+}
+
+/** The SDK's response checksum validation failed (the body does not match its x-amz-checksum-* header). */
+function isChecksumMismatch(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith("Checksum mismatch");
 }
 
 /** Keys are relative, "/"-separated paths, so they map onto a directory tree the same way in every store. */

@@ -312,6 +312,71 @@ describe("S3 faults", () => {
     expect(verified.code).toBe(0);
   });
 
+  it("reads an object again when its body does not match its CRC32 header (latest.json during a run)", async () => {
+    const bucket = await s3.createBucket("faults-crc");
+    const first = await s3Snapshot(bucket, ["--json"]);
+    expect(first.code).toBe(0);
+    proxy.reset();
+    // A 200 whose body is not what its checksum header says: what versitygw serves when the object is
+    // replaced while it is read (two runs writing latest.json at once), and what corruption looks like.
+    const corrupt = proxy.rule({
+      op: "GetObject",
+      path: /\/latest\.json(\?|$)/,
+      nth: [1],
+      action: {
+        kind: "respond",
+        status: 200,
+        body: '{"snapshot":"not-this-one"}',
+        headers: { "content-type": "application/json", "x-amz-checksum-crc32": "AAAAAA==" },
+      },
+    });
+
+    const second = await s3Snapshot(bucket, ["--json"]);
+
+    expect(corrupt.fired).toBe(1);
+    expect(second.stderr).toBe("");
+    expect(second.code).toBe(0);
+    const latestGets = proxy.requests.filter(
+      (r) => r.op === "GetObject" && /\/latest\.json(\?|$)/.test(r.path),
+    );
+    expect(latestGets.length).toBeGreaterThanOrEqual(2);
+    const latest = await runCli(
+      ["list", `s3://${bucket}/${PREFIX}`, "--json", "--endpoint", s3.endpoint],
+      env,
+    );
+    expect(JSON.parse(latest.stdout).latest).toBe(JSON.parse(second.stdout).snapshot);
+  });
+
+  it("replaces a latest.json whose content never matches its checksum; the run completes", async () => {
+    const bucket = await s3.createBucket("faults-crc-rest");
+    const first = await s3Snapshot(bucket, ["--json"]);
+    expect(first.code).toBe(0);
+    proxy.reset();
+    // Every read of latest.json is corrupt: what versitygw stores when two runs' PUTs of it overlap.
+    const corrupt = proxy.rule({
+      op: "GetObject",
+      path: /\/latest\.json(\?|$)/,
+      action: {
+        kind: "respond",
+        status: 200,
+        body: '{"snapshot":"not-this-one"}',
+        headers: { "content-type": "application/json", "x-amz-checksum-crc32": "AAAAAA==" },
+      },
+    });
+
+    const second = await s3Snapshot(bucket, ["--json"]);
+
+    expect(corrupt.fired).toBeGreaterThanOrEqual(5);
+    expect(second.stderr).toBe("");
+    expect(second.code).toBe(0);
+    proxy.reset();
+    const latest = await runCli(
+      ["list", `s3://${bucket}/${PREFIX}`, "--json", "--endpoint", s3.endpoint],
+      env,
+    );
+    expect(JSON.parse(latest.stdout).latest).toBe(JSON.parse(second.stdout).snapshot);
+  });
+
   it("reads a bucket listing cut short again; one that never arrives whole fails the run before anything is written", async () => {
     const bucket = await s3.createBucket("faults-list");
     const cut = { kind: "truncate", afterBytes: 30 } as const;
