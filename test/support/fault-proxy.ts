@@ -422,11 +422,7 @@ export async function startKubeFaultProxy(options: {
 
 /** A plain-HTTP proxy in front of the S3 server; clients use its url as their endpoint (path-style). */
 export async function startS3FaultProxy(options: { readonly upstream: string }): Promise<FaultProxy> {
-  // One upstream connection per request, as before the test bed's S3 server kept connections alive: with
-  // kept-alive upstream connections, under load, a CreateMultipartUpload the proxy relayed as 200 was
-  // occasionally sent a third time, and the fault suites count requests exactly. (Seen 4 times in ~40
-  // runs under load; the cause was not found. The client side of the proxy still keeps connections alive.)
-  const agent = new HttpAgent({ keepAlive: false });
+  const agent = new HttpAgent({ keepAlive: true });
   const forward: Forward = (req, body) =>
     new Promise((resolve, reject) => {
       const up = httpRequest(
