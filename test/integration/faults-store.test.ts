@@ -68,6 +68,24 @@ afterEach(() => {
   proxy.reset();
 });
 
+/** `kube-autosave list --json` of this file's prefix in `bucket`, from the S3 server itself (no faults). */
+async function listS3(bucket: string) {
+  const res = await runCli(["list", `s3://${bucket}/${PREFIX}`, "--json", "--endpoint", s3.endpoint], env);
+  return JSON.parse(res.stdout);
+}
+
+const LATEST_JSON = /\/latest\.json(\?|$)/;
+/**
+ * A 200 for latest.json whose body is not what its CRC32 header says: corruption, and what versitygw
+ * serves when two runs' PUTs of latest.json overlap.
+ */
+const CORRUPT_LATEST = {
+  kind: "respond",
+  status: 200,
+  body: '{"snapshot":"not-this-one"}',
+  headers: { "content-type": "application/json", "x-amz-checksum-crc32": "AAAAAA==" },
+} as const;
+
 /** `kube-autosave snapshot` of this file's namespaces into `bucket`, through the S3 proxy. */
 async function s3Snapshot(bucket: string, extra: string[] = []) {
   const res = await runCli(
@@ -261,13 +279,8 @@ describe("S3 faults", () => {
       `${PREFIX}/${snapshot}/${SMALL_NS}/secrets.json`,
     ]);
     expect(keys).not.toContain(`${PREFIX}/latest.json`);
-    const listed = await runCli(
-      ["list", `s3://${bucket}/${PREFIX}`, "--json", "--endpoint", s3.endpoint],
-      env,
-    );
-    expect(JSON.parse(listed.stdout).entries.map((e: any) => [e.snapshot, e.status])).toEqual([
-      [snapshot, "incomplete"],
-    ]);
+    const listed = await listS3(bucket);
+    expect(listed.entries.map((e: any) => [e.snapshot, e.status])).toEqual([[snapshot, "incomplete"]]);
     expect(await openUploads(bucket)).toBe(0);
   });
 
@@ -278,7 +291,7 @@ describe("S3 faults", () => {
     proxy.reset();
     const cutLatest = proxy.rule({
       op: "GetObject",
-      path: /\/latest\.json(\?|$)/,
+      path: LATEST_JSON,
       nth: [1],
       action: { kind: "reset", afterBytes: 10 },
     });
@@ -289,11 +302,7 @@ describe("S3 faults", () => {
     expect(second.stderr).toBe("");
     expect(second.code).toBe(0);
     const snapshot = JSON.parse(second.stdout).snapshot;
-    const latest = await runCli(
-      ["list", `s3://${bucket}/${PREFIX}`, "--json", "--endpoint", s3.endpoint],
-      env,
-    );
-    expect(JSON.parse(latest.stdout).latest).toBe(snapshot);
+    expect((await listS3(bucket)).latest).toBe(snapshot);
 
     proxy.reset();
     const cutFile = proxy.rule({
@@ -317,34 +326,16 @@ describe("S3 faults", () => {
     const first = await s3Snapshot(bucket, ["--json"]);
     expect(first.code).toBe(0);
     proxy.reset();
-    // A 200 whose body is not what its checksum header says: what versitygw serves when the object is
-    // replaced while it is read (two runs writing latest.json at once), and what corruption looks like.
-    const corrupt = proxy.rule({
-      op: "GetObject",
-      path: /\/latest\.json(\?|$)/,
-      nth: [1],
-      action: {
-        kind: "respond",
-        status: 200,
-        body: '{"snapshot":"not-this-one"}',
-        headers: { "content-type": "application/json", "x-amz-checksum-crc32": "AAAAAA==" },
-      },
-    });
+    const corrupt = proxy.rule({ op: "GetObject", path: LATEST_JSON, nth: [1], action: CORRUPT_LATEST });
 
     const second = await s3Snapshot(bucket, ["--json"]);
 
     expect(corrupt.fired).toBe(1);
     expect(second.stderr).toBe("");
     expect(second.code).toBe(0);
-    const latestGets = proxy.requests.filter(
-      (r) => r.op === "GetObject" && /\/latest\.json(\?|$)/.test(r.path),
-    );
+    const latestGets = proxy.requests.filter((r) => r.op === "GetObject" && LATEST_JSON.test(r.path));
     expect(latestGets.length).toBeGreaterThanOrEqual(2);
-    const latest = await runCli(
-      ["list", `s3://${bucket}/${PREFIX}`, "--json", "--endpoint", s3.endpoint],
-      env,
-    );
-    expect(JSON.parse(latest.stdout).latest).toBe(JSON.parse(second.stdout).snapshot);
+    expect((await listS3(bucket)).latest).toBe(JSON.parse(second.stdout).snapshot);
   });
 
   it("replaces a latest.json whose content never matches its checksum; the run completes", async () => {
@@ -353,28 +344,14 @@ describe("S3 faults", () => {
     expect(first.code).toBe(0);
     proxy.reset();
     // Every read of latest.json is corrupt: what versitygw stores when two runs' PUTs of it overlap.
-    const corrupt = proxy.rule({
-      op: "GetObject",
-      path: /\/latest\.json(\?|$)/,
-      action: {
-        kind: "respond",
-        status: 200,
-        body: '{"snapshot":"not-this-one"}',
-        headers: { "content-type": "application/json", "x-amz-checksum-crc32": "AAAAAA==" },
-      },
-    });
+    const corrupt = proxy.rule({ op: "GetObject", path: LATEST_JSON, action: CORRUPT_LATEST });
 
     const second = await s3Snapshot(bucket, ["--json"]);
 
     expect(corrupt.fired).toBeGreaterThanOrEqual(5);
     expect(second.stderr).toBe("");
     expect(second.code).toBe(0);
-    proxy.reset();
-    const latest = await runCli(
-      ["list", `s3://${bucket}/${PREFIX}`, "--json", "--endpoint", s3.endpoint],
-      env,
-    );
-    expect(JSON.parse(latest.stdout).latest).toBe(JSON.parse(second.stdout).snapshot);
+    expect((await listS3(bucket)).latest).toBe(JSON.parse(second.stdout).snapshot);
   });
 
   it("reads a bucket listing cut short again; one that never arrives whole fails the run before anything is written", async () => {
