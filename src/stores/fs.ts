@@ -64,7 +64,11 @@ export class FsStore implements SnapshotStore {
 
   async createExclusive(key: string, body: Buffer): Promise<boolean> {
     const path = this.pathOf(key);
-    await makeParent(path);
+    try {
+      await this.dirs.ensure(dirname(path));
+    } catch (err) {
+      throw fsError("write", path, err);
+    }
     let handle: FileHandle;
     try {
       handle = await open(path, "wx", FILE_MODE);
@@ -327,14 +331,6 @@ function checkKey(key: string, path: string): void {
             ? 'must not be a dot file ending in ".tmp" (reserved for temp files)'
             : undefined;
   if (bad) throw new StoreError(`invalid key "${key}" for ${path}: a key ${bad}`);
-}
-
-async function makeParent(path: string): Promise<void> {
-  try {
-    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-  } catch (err) {
-    throw fsError("write", path, err);
-  }
 }
 
 async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
