@@ -1,5 +1,6 @@
 // Raw JSON over HTTPS to kube-apiserver: TLS always verified, retries for transient failures,
 // bodies parsed as plain JSON (no typed models: they drop unknown fields and turn times into Dates).
+import type { IncomingMessage } from "node:http";
 import { Agent, request } from "node:https";
 import { ApiError, ClusterUnreachableError, ListExpiredError } from "../snapshot/errors.js";
 import type { ClusterConnection } from "./connection.js";
@@ -50,6 +51,9 @@ interface RawResponse {
   body: Buffer;
 }
 
+/** A 2xx response whose body is read as it arrives (KubeClient.getStreamed). */
+export type ResponseBody = AsyncIterable<Buffer>;
+
 /** A request stopped because the client's signal aborted (deadline, shutdown). Never retried. */
 export class RequestAbortedError extends Error {
   override readonly name = "RequestAbortedError";
@@ -75,6 +79,26 @@ class RetryableError extends Error {
 
 /** A cut-off response, whatever Node reported first (aborted, ECONNRESET, or an end before the last byte). */
 const BROKEN_RESPONSE = "the connection broke before the response was complete";
+
+/**
+ * Thrown by a getStreamed consumer that has handed nothing on yet: the body was cut off or is not what
+ * was expected, so the whole request may be tried again. `bytes` is how much of the body arrived.
+ */
+export class RetryBodyError extends RetryableError {
+  constructor(reason: "broken" | "not-json", status: number, bytes: number) {
+    super(
+      reason === "broken"
+        ? BROKEN_RESPONSE
+        : `HTTP ${status} with a body that is not complete JSON (${bytes} bytes)`,
+      reason === "broken" ? { responded: true } : { status },
+    );
+  }
+}
+
+/** A failure of the connection while a streamed body was read (the consumer decides what it means). */
+export function isBrokenBody(err: unknown): boolean {
+  return err instanceof RetryableError && err.message === BROKEN_RESPONSE;
+}
 
 /** HTTP methods of `request()`. */
 export type RequestMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -162,6 +186,63 @@ export class KubeClient {
         }
         await this.#backoff(path, attempt, err);
       }
+    }
+  }
+
+  /**
+   * GETs `path` and hands a 2xx body to `consume` as it arrives (memory: a chunk at a time). Error
+   * statuses, 410 and failures before the body are handled as in getJson. `consume` may throw
+   * RetryBodyError while it has handed nothing on: the request is retried with backoff, and after the
+   * last attempt that becomes an ApiError. Anything else it throws ends the request and is rethrown.
+   * Reading the body fails with a broken-body error (isBrokenBody) when the connection breaks, or after
+   * `requestTimeoutMs` without a byte while `consume` waits for one. Unread bytes are discarded.
+   */
+  async getStreamed<T>(
+    path: string,
+    consume: (body: ResponseBody, status: number) => Promise<T>,
+  ): Promise<T> {
+    const { maxAttempts } = this.#opts.retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.#send("GET", path, undefined, true);
+        if (res.stream === undefined) this.#interpret(path, res);
+        const stream = res.stream as IncomingMessage;
+        try {
+          return await consume(this.#bodyOf(stream, path), res.status);
+        } finally {
+          stream.destroy();
+        }
+      } catch (err) {
+        if (!(err instanceof RetryableError) || attempt >= maxAttempts) {
+          if (err instanceof RetryableError) throw this.#exhausted("GET", path, err, attempt);
+          throw err;
+        }
+        await this.#backoff(path, attempt, err);
+      }
+    }
+  }
+
+  /** The chunks of a streamed body; a stall while waiting for one, or a broken connection, is a broken body. */
+  async *#bodyOf(stream: IncomingMessage, path: string): AsyncGenerator<Buffer> {
+    const iterator = stream[Symbol.asyncIterator]();
+    for (;;) {
+      const timer = setTimeout(() => {
+        stream.destroy(Object.assign(new Error("stalled"), { code: "ETIMEDOUT" }));
+      }, this.#opts.requestTimeoutMs);
+      let step: IteratorResult<Buffer>;
+      try {
+        step = await iterator.next();
+      } catch {
+        if (this.#opts.signal?.aborted) throw this.#abortError(path);
+        throw new RetryableError(BROKEN_RESPONSE, { responded: true });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (step.done) {
+        if (!stream.complete) throw new RetryableError(BROKEN_RESPONSE, { responded: true });
+        return;
+      }
+      yield step.value;
     }
   }
 
@@ -301,7 +382,8 @@ export class KubeClient {
     method: RequestMethod,
     path: string,
     payload?: { body: Buffer; contentType: string },
-  ): Promise<RawResponse> {
+    streamOk = false,
+  ): Promise<RawResponse & { stream?: IncomingMessage }> {
     const headers: Record<string, string> = {
       accept: "application/json",
       "user-agent": "kube-autosave",
@@ -313,7 +395,7 @@ export class KubeClient {
     this.#throwIfAborted(path);
     this.#requests += 1;
     const { signal } = this.#opts;
-    return new Promise<RawResponse>((resolve, reject) => {
+    return new Promise<RawResponse & { stream?: IncomingMessage }>((resolve, reject) => {
       const options = { method, agent: this.#agent, headers, ...(signal ? { signal } : {}) };
       // Once the status line is in, a failure is a broken response, whichever object reports it first (a
       // TCP reset mid-body surfaces on the request as ECONNRESET before the response sees "aborted").
@@ -324,6 +406,16 @@ export class KubeClient {
       };
       const req = request(`${this.#conn.server}${path}`, options, (res) => {
         responded = true;
+        const status = res.statusCode ?? 0;
+        if (streamOk && status >= 200 && status < 300) {
+          // The reader takes over: no socket timeout while it is busy elsewhere (it times its own reads),
+          // and failures of the body reach it through the stream, not through this promise.
+          req.setTimeout(0);
+          req.removeAllListeners("error");
+          req.on("error", () => undefined);
+          resolve({ status, headers: res.headers, body: Buffer.alloc(0), stream: res });
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {

@@ -3,9 +3,16 @@
 // last. Knows nothing of AWS, Lambda or the process: everything comes in through ports.
 import { cleanObject } from "./clean.js";
 import { selectResourceTypes } from "./discovery.js";
-import { ApiError, CorruptObjectError, ListExpiredError, SnapshotAbortedError } from "./errors.js";
+import {
+  ApiError,
+  CorruptObjectError,
+  ListExpiredError,
+  ListInterruptedError,
+  SnapshotAbortedError,
+} from "./errors.js";
 import type { ResourceFilters } from "./filters.js";
 import { namespaceIncluded } from "./filters.js";
+import { isRecord, jsonProblem, parseExact } from "./json.js";
 import {
   claimKey,
   compareSnapshotNames,
@@ -32,7 +39,7 @@ import type {
   Clock,
   ClusterReader,
   KubeObject,
-  ListPage,
+  ListPageResult,
   Logger,
   ResourceType,
   SnapshotStore,
@@ -348,14 +355,18 @@ class TypeBackup {
   async backup(type: ResourceType): Promise<TypeOutcome> {
     const resource = qualifiedResource(type);
     const earlierKeys = new Set<string>();
+    let byNamespace = false;
     for (let attempt = 1; ; attempt++) {
       const committed: FileSummary[] = [];
       const commits = new CommitQueue(committed);
       let open: ListFileWriter | undefined;
       try {
-        const counts = await this.#list(type, commits, (w) => {
+        const setOpen = (w: ListFileWriter | undefined) => {
           open = w;
-        });
+        };
+        const counts = byNamespace
+          ? await this.#listByNamespace(type, commits, setOpen)
+          : await this.#list(type, commits, setOpen);
         open = undefined;
         await commits.settle();
         // Keys an earlier attempt wrote that this one did not (a namespace emptied in between) would be strays.
@@ -387,15 +398,25 @@ class TypeBackup {
         // A commit that fails removes its own temp file or upload; one that succeeds is a file to clean up.
         await commits.settle().catch(() => undefined);
         for (const f of committed) earlierKeys.add(f.key);
-        if (err instanceof ListExpiredError && attempt <= MAX_LIST_RESTARTS) {
-          this.deps.logger.warn("continue token expired; restarting the list", { resource, attempt });
+        if (err instanceof OutOfOrderError && !byNamespace) {
+          this.deps.logger.warn("the list mixes namespaces; listing the type namespace by namespace", {
+            resource,
+          });
+          byNamespace = true;
+          attempt -= 1; // not a failure of the server's: it does not count as a restart
+          continue;
+        }
+        const restartable = err instanceof ListExpiredError || err instanceof ListInterruptedError;
+        if (restartable && attempt <= MAX_LIST_RESTARTS) {
+          const why = err instanceof ListExpiredError ? "continue token expired" : "list response broke off";
+          this.deps.logger.warn(`${why}; restarting the list`, { resource, attempt });
           this.deps.onProgress?.({ resource, phase: "restarted", items: 0 });
           continue;
         }
-        if (err instanceof ApiError || err instanceof ListExpiredError) {
+        if (err instanceof ApiError || restartable || err instanceof OutOfOrderError) {
           // Files of a type that failed must not stay behind looking like a backup of it.
           for (const key of earlierKeys) await this.deps.store.delete(key);
-          const status = err instanceof ApiError ? err.status : 410;
+          const status = err instanceof ApiError ? err.status : err instanceof ListExpiredError ? 410 : null;
           this.deps.logger.warn("resource type failed", { resource, status, message: err.message });
           this.deps.onProgress?.({ resource, phase: "failed", items: 0 });
           return { ok: false, error: { resource, namespace: null, status, message: err.message } };
@@ -405,46 +426,40 @@ class TypeBackup {
     }
   }
 
+  /**
+   * Lists the type into its files. Kubernetes serves a cluster-wide list in key order (namespace/name), so
+   * each namespace arrives in one run and its file is committed when the next begins. A server that mixes
+   * namespaces (some aggregated API servers) throws OutOfOrderError; the type is then listed namespace by
+   * namespace (`#listByNamespace`).
+   */
   async #list(
     type: ResourceType,
     commits: CommitQueue,
     setOpen: (w: ListFileWriter | undefined) => void,
+    namespace?: string,
   ): Promise<{ stored: number; notStored: number }> {
-    const { cluster, store } = this.deps;
-    const { filters, raw, pageSize } = this.options;
+    const { store } = this.deps;
+    const { filters, raw } = this.options;
     const resource = qualifiedResource(type);
     const isNamespaceType = type.group === "" && type.resource === "namespaces";
     const seen = new Set<string>();
     let current: { namespace: string; writer: ListFileWriter } | undefined;
     let stored = 0;
     let notStored = 0;
-    const fetchPage = (cont: string | undefined): Promise<ListPage> => {
-      const pending = cluster.listPage(type, { limit: pageSize, continue: cont });
-      // Awaited below; this only keeps a page that fails while we are still writing the previous
-      // one (and are then stopped by an error of our own) from becoming an unhandled rejection.
-      pending.catch(() => undefined);
-      return pending;
-    };
-    let next: Promise<ListPage> | undefined = fetchPage(undefined);
-    while (next) {
-      this.#checkStop();
-      const page: ListPage = await next;
-      // Ask for the next page before writing this one: the API server produces it while we clean,
-      // serialise and store (2 pages per type in memory at most).
-      next = page.continue ? fetchPage(page.continue) : undefined;
-      const items = page.items;
-      // The page's items of the current namespace, in order: serialised together (ListFileWriter.addAll).
+    await this.#pages(type, namespace, async (texts) => {
+      // The batch's items of the current namespace, in order: serialised together (ListFileWriter.addAll).
       let run: KubeObject[] = [];
-      for (let i = 0; i < items.length; i++) {
-        const item = items[i] as KubeObject;
-        // Drop the page's reference: a written item can be collected before the page is done.
-        items[i] = undefined as unknown as KubeObject;
-        const namespace = type.namespaced ? item.metadata?.namespace : "";
-        if (namespace === undefined || namespace === "") {
-          if (type.namespaced)
-            throw new ApiError(`${resource}: the API returned an item without a namespace`, null);
-        }
-        const filterName = type.namespaced ? namespace : isNamespaceType ? item.metadata?.name : undefined;
+      for (const text of texts) {
+        const item = parseItem(text, resource);
+        const ns = type.namespaced ? item.metadata?.namespace : "";
+        if (typeof ns !== "string" || (type.namespaced && ns === ""))
+          throw new ApiError(`${resource}: the API returned an item without a namespace`, null);
+        if (namespace !== undefined && ns !== namespace)
+          throw new ApiError(
+            `${resource}: a list of namespace ${namespace} returned an item of another`,
+            null,
+          );
+        const filterName = type.namespaced ? ns : isNamespaceType ? item.metadata?.name : undefined;
         const cleaned =
           filterName !== undefined && !namespaceIncluded(filters, filterName)
             ? undefined
@@ -455,7 +470,6 @@ class TypeBackup {
           notStored += 1;
           continue;
         }
-        const ns = namespace ?? "";
         if (current?.namespace !== ns) {
           if (current) {
             await current.writer.addAll(run);
@@ -463,9 +477,8 @@ class TypeBackup {
             setOpen(undefined);
             await commits.add(current.writer);
           }
-          // Pages come in key order (namespace/name), so each namespace arrives in one run.
           if (seen.has(ns))
-            throw new ApiError(`${resource}: the API returned namespace ${ns} out of order`, null);
+            throw new OutOfOrderError(`${resource}: the API returned namespace ${ns} out of order`);
           seen.add(ns);
           const key = resourceFileKey(this.snapshot, type, ns || undefined);
           current = { namespace: ns, writer: new ListFileWriter(key, store.openWrite(key)) };
@@ -476,13 +489,96 @@ class TypeBackup {
       }
       if (current) await current.writer.addAll(run);
       this.deps.onProgress?.({ resource, phase: "listing", items: stored });
-    }
+    });
     this.#checkStop();
     if (current) {
       setOpen(undefined);
       await commits.add(current.writer);
     }
     return { stored, notStored };
+  }
+
+  /** Lists a type one namespace at a time (for servers that mix namespaces in a cluster-wide list). */
+  async #listByNamespace(
+    type: ResourceType,
+    commits: CommitQueue,
+    setOpen: (w: ListFileWriter | undefined) => void,
+  ): Promise<{ stored: number; notStored: number }> {
+    const names: string[] = [];
+    await this.#pages(NAMESPACES, undefined, async (texts) => {
+      for (const text of texts) {
+        const name = parseItem(text, "namespaces").metadata?.name;
+        if (typeof name === "string" && namespaceIncluded(this.options.filters, name)) names.push(name);
+      }
+    });
+    const total = { stored: 0, notStored: 0 };
+    for (const ns of names) {
+      const counts = await this.#list(type, commits, setOpen, ns);
+      total.stored += counts.stored;
+      total.notStored += counts.notStored;
+    }
+    return total;
+  }
+
+  /**
+   * Streams every page of a list into `onItems`, batch by batch, in order. The next page is requested
+   * while this one is read, once its continue token is known and one batch has shown how large items
+   * are (so its `limit` can be sized by bytes); its items wait until this page's are handled. At most
+   * one batch of the next page is held meanwhile: the rest waits in the socket.
+   */
+  async #pages(
+    type: ResourceType,
+    namespace: string | undefined,
+    onItems: (texts: readonly string[]) => Promise<void>,
+  ): Promise<void> {
+    const sizer = new PageSizer(this.options.pageSize);
+    const start = (cont: string | undefined, after: Promise<unknown>): PageRun => {
+      const page: PageRun = { token: undefined, tokenKnown: false, sawItems: false, ended: false };
+      const startNext = () => {
+        if (page.next || !page.tokenKnown || !page.token || !(page.sawItems || page.ended)) return;
+        page.next = start(page.token, page.done as Promise<unknown>);
+      };
+      page.done = this.deps.cluster
+        .listPage(
+          type,
+          {
+            limit: sizer.limit(),
+            continue: cont,
+            namespace,
+            onContinue: (token) => {
+              page.token = token;
+              page.tokenKnown = true;
+              startNext();
+            },
+          },
+          async (texts) => {
+            await after;
+            this.#checkStop();
+            sizer.observe(texts);
+            await onItems(texts);
+            page.sawItems = true;
+            startNext();
+          },
+        )
+        .then((result) => {
+          page.ended = true;
+          page.token = result.continue;
+          page.tokenKnown = true;
+          startNext();
+          return result;
+        });
+      // Awaited in order below; this only keeps a page that fails while an earlier one is still being
+      // read (and then fails on its own) from becoming an unhandled rejection.
+      page.done.catch(() => undefined);
+      return page;
+    };
+    let page = start(undefined, Promise.resolve());
+    for (;;) {
+      this.#checkStop();
+      const result = await (page.done as Promise<ListPageResult>);
+      if (!result.continue) return;
+      page = page.next ?? start(result.continue, Promise.resolve());
+    }
   }
 
   #checkStop(): void {
@@ -538,4 +634,66 @@ class CommitQueue {
 function namespaceOfKey(snapshot: string, key: string): string | null {
   const parts = keyInSnapshot(snapshot, key).split("/");
   return parts.length > 1 ? (parts[0] ?? null) : null;
+}
+
+/** A cluster-wide list that came back with a namespace's items split in two runs. */
+class OutOfOrderError extends Error {
+  override readonly name = "OutOfOrderError";
+}
+
+/** The core namespaces type: listed for the names when a type is listed namespace by namespace. */
+const NAMESPACES: ResourceType = {
+  group: "",
+  version: "v1",
+  resource: "namespaces",
+  kind: "Namespace",
+  namespaced: false,
+};
+
+/** One page of a list in flight (see TypeBackup.#pages). */
+interface PageRun {
+  done?: Promise<ListPageResult>;
+  next?: PageRun;
+  token: string | undefined;
+  tokenKnown: boolean;
+  sawItems: boolean;
+  ended: boolean;
+}
+
+/**
+ * Page sizing by bytes: Kubernetes accepts a new `limit` on every continue request, so after the first
+ * batch a page asks for about PAGE_TARGET_BYTES of items (by the type's average item size so far),
+ * never more than the configured page size. Small objects keep the configured size (500 × 3 KB = 1.5 MB);
+ * 700 KB Helm releases are fetched about a dozen at a time.
+ */
+const PAGE_TARGET_BYTES = 8 * 1024 * 1024;
+
+class PageSizer {
+  #items = 0;
+  #bytes = 0;
+  constructor(private readonly maxItems: number) {}
+
+  observe(texts: readonly string[]): void {
+    this.#items += texts.length;
+    for (const t of texts) this.#bytes += t.length;
+  }
+
+  limit(): number {
+    if (this.#items === 0) return this.maxItems;
+    const perItem = Math.max(1, this.#bytes / this.#items);
+    return Math.max(1, Math.min(this.maxItems, Math.floor(PAGE_TARGET_BYTES / perItem)));
+  }
+}
+
+/** One item's text as an object, with its numbers exact; a text that is not an object is the server's fault. */
+function parseItem(text: string, resource: string): KubeObject {
+  let value: unknown;
+  try {
+    value = parseExact(text);
+  } catch (err) {
+    throw new ApiError(`${resource}: the API returned an item that ${jsonProblem(err, text.length)}`, null);
+  }
+  if (!isRecord(value))
+    throw new ApiError(`${resource}: the API returned an item that is not an object`, null);
+  return value as KubeObject;
 }

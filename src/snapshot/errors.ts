@@ -6,6 +6,15 @@ export class ListExpiredError extends Error {
   override readonly name = "ListExpiredError";
 }
 
+/**
+ * A list response broke off after some of its items were handed on (or its continue token was used):
+ * retrying that one request could store objects twice or from two points in time, so the type's list
+ * restarts from the beginning, as for an expired continue token.
+ */
+export class ListInterruptedError extends Error {
+  override readonly name = "ListInterruptedError";
+}
+
 /** The API server answered with an error status after retries (or a non-retryable one). */
 export class ApiError extends Error {
   override readonly name = "ApiError";

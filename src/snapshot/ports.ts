@@ -37,11 +37,31 @@ export interface ResourceType {
   readonly namespaced: boolean;
 }
 
-export interface ListPage {
-  readonly items: KubeObject[];
-  /** The continue token of the next page; undefined on the last page. */
-  readonly continue: string | undefined;
+/** What a page request asks for. */
+export interface ListPageRequest {
+  /** Items at most (`limit`); the engine sizes it by bytes (see engine.ts, page sizing). */
+  readonly limit: number;
+  /** The previous page's continue token; undefined for the first page. */
+  readonly continue?: string | undefined;
+  /** List one namespace only (for servers whose cluster-wide lists are not grouped by namespace). */
+  readonly namespace?: string | undefined;
+  /**
+   * Called once with the next page's continue token (undefined on the last page) as soon as it is known:
+   * before the first item when the server sends metadata first, as Kubernetes does.
+   */
+  readonly onContinue?: ((token: string | undefined) => void) | undefined;
 }
+
+/** What a page held, once every item was handed on. */
+export interface ListPageResult {
+  readonly continue: string | undefined;
+  readonly items: number;
+  /** Bytes of the response body. */
+  readonly bytes: number;
+}
+
+/** Receives a page's items in the server's order, in batches, each item as its exact JSON text. */
+export type ItemSink = (items: readonly string[]) => Promise<void>;
 
 /** Read access to a cluster. Implementations retry transient failures themselves. */
 export interface ClusterReader {
@@ -49,8 +69,12 @@ export interface ClusterReader {
   serverVersion(): Promise<string>;
   /** Every API group with its preferred version's resources (core group first, group ""). */
   discover(): Promise<GroupDiscovery[]>;
-  /** One page of a cluster-wide list; throws ListExpiredError when the continue token expired (410). */
-  listPage(type: ResourceType, options: { limit: number; continue?: string | undefined }): Promise<ListPage>;
+  /**
+   * Streams one page of a list into `sink` as it arrives (no page is ever held whole). Throws
+   * ListExpiredError (410) or ListInterruptedError (broken after items were handed on): the list must
+   * restart; ApiError when the server keeps failing; whatever `sink` throws.
+   */
+  listPage(type: ResourceType, request: ListPageRequest, sink: ItemSink): Promise<ListPageResult>;
 }
 
 /** A streamed write of one object: nothing is visible under its key until commit() resolves. */

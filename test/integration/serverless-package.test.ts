@@ -111,9 +111,9 @@ describe("serverless package (osls, offline)", () => {
 });
 
 describe("the function", () => {
-  it("is nodejs22.x on arm64 with 512 MB, 900 s, reserved concurrency 1 and no async retries", () => {
+  it("is nodejs24.x on arm64 with 512 MB, 900 s, reserved concurrency 1 and no async retries", () => {
     const fn = onlyResource(t("single"), "AWS::Lambda::Function").Properties;
-    expect(fn.Runtime).toBe("nodejs22.x");
+    expect(fn.Runtime).toBe("nodejs24.x");
     expect(fn.Architectures).toEqual(["arm64"]);
     expect(fn.Handler).toBe("src/handlers/snapshot.handler");
     expect(fn.MemorySize).toBe(512);

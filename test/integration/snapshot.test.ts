@@ -375,21 +375,22 @@ describe("listing", () => {
     const client = new KubeClient(conn);
     const reader = new KubeClusterReader(client);
     let compactions = 0;
-    // Compacts etcd after the first page of configmaps: the next page gets a real 410 Expired.
+    // Compacts etcd while the first page of configmaps is read (before the engine asks for the next
+    // one, which it does after the first batch): the next page gets a real 410 Expired.
     const compacting: ClusterReader = {
       serverVersion: () => reader.serverVersion(),
       discover: () => reader.discover(),
-      listPage: async (type, opts) => {
-        const page = await reader.listPage(type, opts);
-        if (type.resource === "configmaps" && !opts.continue && compactions === 0) {
-          compactions += 1;
-          await cluster.api("POST", "/api/v1/namespaces/default/configmaps", {
-            metadata: { generateName: "bump-" },
-          });
-          await cluster.compactEtcd();
-        }
-        return page;
-      },
+      listPage: (type, opts, sink) =>
+        reader.listPage(type, opts, async (items) => {
+          if (type.resource === "configmaps" && !opts.continue && compactions === 0) {
+            compactions += 1;
+            await cluster.api("POST", "/api/v1/namespaces/default/configmaps", {
+              metadata: { generateName: "bump-" },
+            });
+            await cluster.compactEtcd();
+          }
+          await sink(items);
+        }),
     };
     const warnings: string[] = [];
     const root = await mkdtemp(join(work, "410-"));

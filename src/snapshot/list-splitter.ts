@@ -1,0 +1,201 @@
+// Splits a JSON List (`{…, "items": [ {…}, {…} ], …}`) into its items' texts as bytes arrive, so no
+// list is ever held whole: memory is one chunk plus the one item being cut (only a single large object
+// can make that large). Used for API list responses and for reading List files. Scans bytes: strings
+// are skipped with indexOf, so the per-byte loop runs only over JSON's structure.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/** The bytes outside `items` are the envelope (kind, metadata…); a real one is small. */
+const MAX_ENVELOPE_BYTES = 1024 * 1024;
+const ITEMS_KEY = /"items"\s*:\s*$/;
+/** The message of a complete JSON object that has no items array (not a List at all). */
+export const NO_ITEMS = "has no items array";
+
+/** The text is not a JSON object with an `items` array of objects (or ends early). Never quotes the text. */
+export class ListSyntaxError extends Error {
+  override readonly name = "ListSyntaxError";
+}
+
+export class ListItemSplitter {
+  #depth = 0;
+  #inString = false;
+  #escape = false;
+  /** outside: before/after items; items: inside the items array; done: the top-level object closed. */
+  #state: "outside" | "items" | "done" = "outside";
+  #sawItems = false;
+  #envelope: string[] = [];
+  #envelopeBytes = 0;
+  #head: Record<string, unknown> | undefined;
+  /** Bytes of the item being cut that arrived in earlier chunks. */
+  #partial: Buffer[] = [];
+  #itemStart = -1;
+  #itemCount = 0;
+  #bytes = 0;
+
+  /** Bytes pushed so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Items cut so far. */
+  get items(): number {
+    return this.#itemCount;
+  }
+
+  /**
+   * The envelope as it stood when `items` began (kind, apiVersion, metadata with `continue`, for API
+   * servers that send metadata first, as Kubernetes does); undefined until then or when it is not JSON.
+   */
+  get head(): Record<string, unknown> | undefined {
+    return this.#head;
+  }
+
+  /** Feeds the next bytes; returns the texts of the items completed by them, in order. */
+  push(chunk: Buffer): string[] {
+    this.#bytes += chunk.length;
+    const out: string[] = [];
+    const n = chunk.length;
+    let envelopeFrom = this.#state === "items" ? -1 : 0;
+    let nextBackslash = -2;
+    let i = 0;
+    if (this.#state === "items" && this.#depth >= 3) this.#itemStart = 0;
+    while (i < n) {
+      if (this.#inString) {
+        if (this.#escape) {
+          this.#escape = false;
+          i += 1;
+          continue;
+        }
+        const quote = chunk.indexOf(QUOTE, i);
+        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = chunk.indexOf(BACKSLASH, i);
+        if (nextBackslash !== -1 && (quote === -1 || nextBackslash < quote)) {
+          i = nextBackslash + 1;
+          this.#escape = true;
+          continue;
+        }
+        if (quote === -1) {
+          i = n;
+          break;
+        }
+        this.#inString = false;
+        i = quote + 1;
+        continue;
+      }
+      const c = chunk[i] as number;
+      if (c === QUOTE) {
+        this.#notAnItem();
+        this.#inString = true;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        this.#depth += 1;
+        if (this.#depth === 1 && c !== OPEN_BRACE) throw new ListSyntaxError("is not a JSON object");
+        if (this.#state === "done") throw new ListSyntaxError("has text after its end");
+        if (this.#depth === 2 && c === OPEN_BRACKET && this.#state === "outside") {
+          this.#appendEnvelope(chunk, envelopeFrom, i + 1);
+          envelopeFrom = -1;
+          if (this.#isItemsKey()) {
+            if (this.#sawItems) throw new ListSyntaxError("has two items arrays");
+            this.#sawItems = true;
+            this.#state = "items";
+            this.#head = this.#parseHead();
+          } else {
+            envelopeFrom = i + 1;
+          }
+        } else if (this.#state === "items" && this.#depth === 3) {
+          if (c !== OPEN_BRACE) throw new ListSyntaxError(`items[${this.#itemCount}] is not an object`);
+          this.#itemStart = i;
+        }
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        this.#depth -= 1;
+        if (this.#depth < 0) throw new ListSyntaxError("has an unbalanced bracket");
+        if (this.#state === "items") {
+          if (this.#depth === 2) {
+            out.push(this.#cut(chunk, i + 1));
+          } else if (this.#depth === 1) {
+            this.#state = "outside";
+            envelopeFrom = i;
+          }
+        } else if (this.#depth === 0) {
+          this.#state = "done";
+        }
+      } else if (!isSeparator(c)) {
+        this.#notAnItem();
+      }
+      i += 1;
+    }
+    if (this.#state === "items" && this.#depth >= 3 && this.#itemStart >= 0) {
+      // The item goes on in the next chunk: keep its bytes so far (the only thing carried over).
+      this.#partial.push(chunk.subarray(this.#itemStart));
+    }
+    this.#itemStart = -1;
+    if (envelopeFrom >= 0) this.#appendEnvelope(chunk, envelopeFrom, n);
+    return out;
+  }
+
+  /** Ends the input; returns the envelope (the object without its items). Throws when it is not a complete List. */
+  end(): Record<string, unknown> {
+    if (this.#state !== "done" || this.#inString) throw new ListSyntaxError("ends early (truncated?)");
+    if (!this.#sawItems) throw new ListSyntaxError(NO_ITEMS);
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(this.#envelope.join(""));
+    } catch {
+      throw new ListSyntaxError("is not valid JSON outside its items");
+    }
+    return envelope as Record<string, unknown>;
+  }
+
+  /** A byte that is neither structure nor inside a string: allowed only as a value inside an object. */
+  #notAnItem(): void {
+    if (this.#state === "items" && this.#depth === 2)
+      throw new ListSyntaxError(`items[${this.#itemCount}] is not an object`);
+    if (this.#depth === 0)
+      throw new ListSyntaxError(this.#state === "done" ? "has text after its end" : "is not a JSON object");
+  }
+
+  #cut(chunk: Buffer, end: number): string {
+    this.#itemCount += 1;
+    if (this.#partial.length === 0) {
+      const text = chunk.toString("utf8", this.#itemStart, end);
+      this.#itemStart = -1;
+      return text;
+    }
+    this.#partial.push(chunk.subarray(0, end));
+    const text = Buffer.concat(this.#partial).toString("utf8");
+    this.#partial = [];
+    this.#itemStart = -1;
+    return text;
+  }
+
+  #appendEnvelope(chunk: Buffer, from: number, to: number): void {
+    if (from < 0 || to <= from) return;
+    this.#envelopeBytes += to - from;
+    if (this.#envelopeBytes > MAX_ENVELOPE_BYTES)
+      throw new ListSyntaxError(`has more than ${MAX_ENVELOPE_BYTES} bytes outside its items`);
+    this.#envelope.push(chunk.toString("utf8", from, to));
+  }
+
+  /** Whether the array just opened at depth 2 is the value of the key "items". */
+  #isItemsKey(): boolean {
+    const text = this.#envelope.join("");
+    this.#envelope = [text];
+    return ITEMS_KEY.test(text.slice(0, -1).slice(-64));
+  }
+
+  #parseHead(): Record<string, unknown> | undefined {
+    try {
+      return JSON.parse(`${this.#envelope.join("")}]}`) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Whitespace and the comma between items. */
+function isSeparator(c: number): boolean {
+  return c === 0x2c || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
