@@ -3,6 +3,7 @@
 import type { IncomingMessage } from "node:http";
 import { Agent, request } from "node:https";
 import { ApiError, ClusterUnreachableError, ListExpiredError } from "../snapshot/errors.js";
+import { parseExact } from "../snapshot/json.js";
 import type { ClusterConnection } from "./connection.js";
 import {
   backoffDelay,
@@ -353,7 +354,7 @@ export class KubeClient {
     const status = res.status;
     if (status >= 200 && status < 300) {
       try {
-        return JSON.parse(res.body.toString("utf8")) as T;
+        return parseExact(res.body.toString("utf8")) as T;
       } catch {
         // A body cut short by a proxy or a reset looks like this; the next attempt may get it whole.
         throw new RetryableError(
@@ -482,12 +483,12 @@ function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** A response body as JSON; as text when it is not JSON; undefined when empty. */
+/** A response body as JSON (numbers exact); as text when it is not JSON; undefined when empty. */
 function parseBody(body: Buffer): unknown {
   const text = body.toString("utf8");
   if (text === "") return undefined;
   try {
-    return JSON.parse(text);
+    return parseExact(text);
   } catch {
     return text;
   }
