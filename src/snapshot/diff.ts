@@ -2,8 +2,10 @@
 // type and namespace, with the changed field paths. Snapshots are compared file by file (one file of
 // each side in memory at a time), and files whose sha256 match in both manifests are not read at all.
 // Secrets are compared without their values: only the paths that changed are reported.
-import { jsonProblem, readManifest, SnapshotReadError } from "./catalog.js";
+import { readManifest, SnapshotReadError } from "./catalog.js";
+import { isRecord, jsonEqual } from "./json.js";
 import { qualifiedResource } from "./layout.js";
+import { ListFileError, listFileItems } from "./list-read.js";
 import type { ManifestFile, SnapshotManifest } from "./manifest.js";
 import type { SnapshotStore } from "./ports.js";
 
@@ -99,22 +101,6 @@ export function formatPath(segments: readonly PathSegment[]): string {
     else text += `[${JSON.stringify(s)}]`;
   }
   return text;
-}
-
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (isRecord(a) && isRecord(b)) {
-    const ka = Object.keys(a);
-    if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
-  }
-  if (Array.isArray(a) && Array.isArray(b))
-    return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  return false;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** Resource types whose values a diff never shows (qualified names; core Secrets hold credentials). */
@@ -253,25 +239,22 @@ async function readItems(source: SnapshotSource, key: string): Promise<Map<strin
   const body = await source.store.get(`${source.snapshot}/${key}`);
   if (body === undefined)
     throw new SnapshotReadError(`cannot compare: ${where} is missing (the manifest lists it; run verify)`);
-  const text = body.toString("utf8");
-  let list: unknown;
-  try {
-    list = JSON.parse(text);
-  } catch (err) {
-    throw new SnapshotReadError(`cannot compare: ${where} ${jsonProblem(err, text.length)} (run verify)`);
-  }
-  if (!isRecord(list) || !Array.isArray(list.items))
-    throw new SnapshotReadError(`cannot compare: ${where} is not a List (run verify)`);
   const items = new Map<string, unknown>();
-  for (const item of list.items) {
-    const name = isRecord(item) && isRecord(item.metadata) ? item.metadata.name : undefined;
-    if (typeof name !== "string")
-      throw new SnapshotReadError(
-        `cannot compare: ${where} holds an item without metadata.name (run verify)`,
-      );
-    if (items.has(name))
-      throw new SnapshotReadError(`cannot compare: ${where} holds ${name} twice (run verify)`);
-    items.set(name, item);
+  try {
+    for (const item of listFileItems(body)) {
+      const name = isRecord(item) && isRecord(item.metadata) ? item.metadata.name : undefined;
+      if (typeof name !== "string")
+        throw new SnapshotReadError(
+          `cannot compare: ${where} holds an item without metadata.name (run verify)`,
+        );
+      if (items.has(name))
+        throw new SnapshotReadError(`cannot compare: ${where} holds ${name} twice (run verify)`);
+      items.set(name, item);
+    }
+  } catch (err) {
+    if (err instanceof ListFileError)
+      throw new SnapshotReadError(`cannot compare: ${where} ${err.message} (run verify)`);
+    throw err;
   }
   return items;
 }

@@ -154,7 +154,7 @@ export class ListItemSplitter {
     if (this.#state === "items" && this.#depth === 2)
       throw new ListSyntaxError(`items[${this.#itemCount}] is not an object`);
     if (this.#depth === 0)
-      throw new ListSyntaxError(this.#state === "done" ? "has text after its end" : "is not a JSON object");
+      throw new ListSyntaxError(this.#state === "done" ? "has text after its end" : "is not valid JSON");
   }
 
   #cut(chunk: Buffer, end: number): string {

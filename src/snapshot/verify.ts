@@ -2,8 +2,10 @@
 // item count, nothing stored that the manifest does not list, and every file a List of well-formed
 // objects of the right type and namespace. Files are read one at a time (memory: the largest file).
 import { createHash } from "node:crypto";
-import { jsonProblem, readManifest, SnapshotReadError } from "./catalog.js";
+import { readManifest, SnapshotReadError } from "./catalog.js";
+import { isRecord } from "./json.js";
 import { claimKey, keyInSnapshot, MANIFEST_FILE, qualifiedResource, resourceFileKey } from "./layout.js";
+import { ListFileError, listFileItems } from "./list-read.js";
 import type { ManifestFile, ManifestResource, SnapshotManifest } from "./manifest.js";
 import type { SnapshotStore } from "./ports.js";
 
@@ -107,28 +109,22 @@ function fileProblems(file: ManifestFile, body: Buffer, type: ManifestResource |
   } else if (createHash("sha256").update(body).digest("hex") !== file.sha256) {
     problems.push("sha256 differs from the manifest: the content changed");
   }
-  const text = body.toString("utf8");
-  let list: unknown;
+  const itemProblems: string[] = [];
+  let count = 0;
   try {
-    list = JSON.parse(text);
+    for (const item of listFileItems(body)) {
+      const p = itemProblem(item, count, file, type);
+      if (p) itemProblems.push(p);
+      count += 1;
+    }
   } catch (err) {
-    problems.push(jsonProblem(err, text.length));
+    if (!(err instanceof ListFileError)) throw err;
+    problems.push(err.message);
     return problems;
   }
-  if (!isRecord(list) || list.apiVersion !== "v1" || list.kind !== "List" || !Array.isArray(list.items)) {
-    problems.push('is not a List (want apiVersion "v1", kind "List" and an items array)');
-    return problems;
-  }
-  const items: unknown[] = list.items;
-  if (items.length !== file.items)
-    problems.push(`holds ${items.length} items, the manifest says ${file.items}`);
+  if (count !== file.items) problems.push(`holds ${count} items, the manifest says ${file.items}`);
   if (type === undefined)
     problems.push(`its resource ${file.resource} is not among the manifest's resources`);
-  const itemProblems: string[] = [];
-  items.forEach((item, i) => {
-    const p = itemProblem(item, i, file, type);
-    if (p) itemProblems.push(p);
-  });
   problems.push(...itemProblems.slice(0, MAX_ITEM_PROBLEMS_PER_FILE));
   if (itemProblems.length > MAX_ITEM_PROBLEMS_PER_FILE)
     problems.push(`and ${itemProblems.length - MAX_ITEM_PROBLEMS_PER_FILE} more items with problems`);
@@ -158,8 +154,4 @@ function itemProblem(
   if (file.namespace === null && namespace !== undefined && namespace !== "")
     return `${what} has namespace ${String(namespace)} in a cluster-scoped file`;
   return undefined;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

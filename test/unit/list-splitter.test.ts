@@ -55,7 +55,7 @@ describe("ListItemSplitter", () => {
   });
 
   it.each([
-    ["<html><body>502 Bad Gateway</body></html>", /is not a JSON object|ends early/],
+    ["<html><body>502 Bad Gateway</body></html>", /^is not valid JSON$/],
     ['{"kind":"List","items":[{"a":1},', /ends early/],
     ['{"kind":"List","items":[1,2]}', /items\[0\] is not an object/],
     ['{"kind":"List","items":[{"a":1},"secret-text"]}', /items\[1\] is not an object/],
