@@ -255,6 +255,78 @@ describe("transient API faults are retried and change nothing", () => {
   });
 });
 
+describe("lists the API server does not serve in namespace order", () => {
+  it("stores every object of a list whose namespaces come mixed, by listing that type namespace by namespace", async () => {
+    const clean = await snapshot();
+    proxy.reset();
+    // Pages of 2: [a/cm-1 a/cm-2] [a/cm-3 b/cm-1] …; the second page comes back as [b/cm-1 a/cm-3], so
+    // fault-a's items arrive in two runs, as an aggregated API server may send them.
+    proxy.rule({
+      path: /^\/api\/v1\/configmaps\?limit=2&continue=/,
+      nth: [1],
+      action: {
+        kind: "rewrite",
+        rewrite: (body) => {
+          const list = JSON.parse(body.toString("utf8"));
+          list.items.reverse();
+          return Buffer.from(JSON.stringify(list));
+        },
+      },
+    });
+
+    const run = await snapshot();
+
+    expect(run.code).toBe(0);
+    expect(run.manifest).toMatchObject({ status: "Completed", errors: [] });
+    expect(filesOf(run.manifest)).toEqual(filesOf(clean.manifest));
+    expect(run.stderr).toBe(
+      "warning: the list mixes namespaces; listing the type namespace by namespace (resource=configmaps)\n",
+    );
+    const perNamespace = proxy.requests
+      .map((r) => r.path)
+      .filter((p) => /^\/api\/v1\/namespaces\/[^/]+\/configmaps\?/.test(p))
+      .map((p) => p.split("/")[4])
+      .sort();
+    expect(perNamespace).toEqual([
+      "default",
+      "fault-a",
+      "fault-a",
+      "fault-b",
+      "fault-b",
+      "fault-c",
+      "fault-c",
+      "kube-node-lease",
+      "kube-public",
+      "kube-system",
+    ]);
+    expect((await verify(run.snap as string)).code).toBe(0);
+  });
+});
+
+describe("a list response that breaks off after items were written", () => {
+  it("restarts that type's list (a retry of the one page could mix two points in time): same files as a clean run", async () => {
+    const clean = await snapshot();
+    proxy.reset();
+    // The first page holds two ConfigMaps of ~450 bytes: 700 bytes in, the first item is complete.
+    proxy.rule({
+      path: /^\/api\/v1\/configmaps\?limit=2$/,
+      nth: [1],
+      action: { kind: "reset", afterBytes: 700 },
+    });
+
+    const run = await snapshot();
+
+    expect(run.code).toBe(0);
+    expect(run.manifest).toMatchObject({ status: "Completed", errors: [] });
+    expect(filesOf(run.manifest)).toEqual(filesOf(clean.manifest));
+    expect(run.stderr).toBe(
+      "warning: list response broke off; restarting the list (resource=configmaps, attempt=1)\n",
+    );
+    expect(proxy.count(/^\/api\/v1\/configmaps\?limit=2$/)).toBe(2);
+    expect(await tempFiles(run.snap as string)).toEqual([]);
+  });
+});
+
 describe("a type that keeps failing", () => {
   it("records a type answering 500 every time in errors after 6 attempts: PartiallyFailed, exit 3, the rest verified", async () => {
     const clean = await snapshot();

@@ -32,6 +32,8 @@ export type FaultAction =
   | { readonly kind: "reset"; readonly afterBytes: number }
   /** Forward it, then relay only `afterBytes` of the body in a well-formed (chunked) response. */
   | { readonly kind: "truncate"; readonly afterBytes: number }
+  /** Forward it, then relay the answer with its body replaced by `rewrite(body)`. */
+  | { readonly kind: "rewrite"; readonly rewrite: (body: Buffer) => Buffer }
   /** Hold it for `ms` (less if the client gives up), then do `then` (default: pass). */
   | { readonly kind: "stall"; readonly ms: number; readonly then?: FaultAction }
   /** Run `run` first (kill a server, compact etcd…), then do `then` (default: pass). */
@@ -285,6 +287,11 @@ function faultHandler(
       const length = req.method === "HEAD" ? (up.headers["content-length"] ?? "0") : String(up.body.length);
       res.writeHead(up.status, { ...headers, "content-length": length });
       res.end(up.body);
+      record.outcome = up.status;
+    } else if (action.kind === "rewrite") {
+      const rewritten = action.rewrite(up.body);
+      res.writeHead(up.status, { ...headers, "content-length": String(rewritten.length) });
+      res.end(rewritten);
       record.outcome = up.status;
     } else if (action.kind === "truncate") {
       // No Content-Length: the response is chunked, so ending early is a well-formed, short body.
