@@ -3,6 +3,8 @@
 // can make that large). Used for API list responses and for reading List files. Scans bytes: strings
 // are skipped with indexOf, so the per-byte loop runs only over JSON's structure.
 
+import { StringDecoder } from "node:string_decoder";
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -31,8 +33,12 @@ export class ListItemSplitter {
   #envelope: string[] = [];
   #envelopeBytes = 0;
   #head: Record<string, unknown> | undefined;
-  /** Bytes of the item being cut that arrived in earlier chunks. */
-  #partial: Buffer[] = [];
+  /**
+   * Text of the item being cut that arrived in earlier chunks, decoded as it came (a character split
+   * between chunks is completed by the decoder): strings live on V8's heap, whose collector sees them.
+   */
+  #partial: string[] = [];
+  #decoder = new StringDecoder("utf8");
   #itemStart = -1;
   #itemCount = 0;
   #bytes = 0;
@@ -129,7 +135,7 @@ export class ListItemSplitter {
     }
     if (this.#state === "items" && this.#depth >= 3 && this.#itemStart >= 0) {
       // The item goes on in the next chunk: keep its bytes so far (the only thing carried over).
-      this.#partial.push(chunk.subarray(this.#itemStart));
+      this.#partial.push(this.#decoder.write(chunk.subarray(this.#itemStart)));
     }
     this.#itemStart = -1;
     if (envelopeFrom >= 0) this.#appendEnvelope(chunk, envelopeFrom, n);
@@ -164,8 +170,8 @@ export class ListItemSplitter {
       this.#itemStart = -1;
       return text;
     }
-    this.#partial.push(chunk.subarray(0, end));
-    const text = Buffer.concat(this.#partial).toString("utf8");
+    this.#partial.push(this.#decoder.end(chunk.subarray(0, end)));
+    const text = this.#partial.join("");
     this.#partial = [];
     this.#itemStart = -1;
     return text;
