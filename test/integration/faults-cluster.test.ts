@@ -750,7 +750,7 @@ describe("Lambda: through both proxies", () => {
 
   it("stops at the deadline even while an S3 part upload is stalled, and aborts the multipart upload", async () => {
     const bucket = await s3.createBucket("faults-deadline-s3");
-    // ~9 MB of ConfigMaps: more than one 8 MiB part, so the file goes up as a multipart upload.
+    // ~9 MB of ConfigMaps: more than one 5 MiB part, so the file goes up as a multipart upload.
     await cluster.api("POST", "/api/v1/namespaces", { metadata: { name: "fault-big" } });
     for (let i = 0; i < 10; i++) {
       await cluster.api("POST", "/api/v1/namespaces/fault-big/configmaps", {

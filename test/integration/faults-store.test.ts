@@ -22,7 +22,7 @@ import { sharedCluster, sharedS3 } from "../support/shared.js";
 const cluster = sharedCluster();
 const s3 = sharedS3();
 const PREFIX = "kube-aws/clusters/faults/backup";
-/** 10 ConfigMaps of ~900 KB: their file (~8.6 MiB) is above one 8 MiB part, so it goes up as a multipart upload. */
+/** 10 ConfigMaps of ~900 KB: their file (~8.6 MiB) is above one 5 MiB part (2 parts), so it goes up as a multipart upload. */
 const BIG_NS = "faults-big";
 const BIG_ITEMS = 10;
 const SMALL_NS = "faults-s3";
