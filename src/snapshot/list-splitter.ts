@@ -39,6 +39,7 @@ export class ListItemSplitter {
    */
   #partial: string[] = [];
   #decoder = new StringDecoder("utf8");
+  #envelopeDecoder = new StringDecoder("utf8");
   #itemStart = -1;
   #itemCount = 0;
   #bytes = 0;
@@ -67,29 +68,36 @@ export class ListItemSplitter {
     const out: string[] = [];
     const n = chunk.length;
     let envelopeFrom = this.#state === "items" ? -1 : 0;
-    let nextBackslash = -2;
     let i = 0;
     if (this.#state === "items" && this.#depth >= 3) this.#itemStart = 0;
     while (i < n) {
       if (this.#inString) {
-        if (this.#escape) {
-          this.#escape = false;
+        i = this.#skipString(chunk, i);
+        continue;
+      }
+      if (this.#state === "items" && this.#depth >= 3) {
+        // Inside an item (nearly every byte): only strings and brackets matter, in local variables.
+        let depth = this.#depth;
+        while (i < n) {
+          const c = chunk[i] as number;
+          if (c === QUOTE) {
+            i = this.#skipString(chunk, i + 1, true);
+            if (this.#inString) break;
+            continue;
+          }
+          if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
+          else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+            depth -= 1;
+            if (depth === 2) {
+              this.#depth = depth;
+              out.push(this.#cut(chunk, i + 1));
+              i += 1;
+              break;
+            }
+          }
           i += 1;
-          continue;
         }
-        const quote = chunk.indexOf(QUOTE, i);
-        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = chunk.indexOf(BACKSLASH, i);
-        if (nextBackslash !== -1 && (quote === -1 || nextBackslash < quote)) {
-          i = nextBackslash + 1;
-          this.#escape = true;
-          continue;
-        }
-        if (quote === -1) {
-          i = n;
-          break;
-        }
-        this.#inString = false;
-        i = quote + 1;
+        this.#depth = depth;
         continue;
       }
       const c = chunk[i] as number;
@@ -119,9 +127,7 @@ export class ListItemSplitter {
         this.#depth -= 1;
         if (this.#depth < 0) throw new ListSyntaxError("has an unbalanced bracket");
         if (this.#state === "items") {
-          if (this.#depth === 2) {
-            out.push(this.#cut(chunk, i + 1));
-          } else if (this.#depth === 1) {
+          if (this.#depth === 1) {
             this.#state = "outside";
             envelopeFrom = i;
           }
@@ -148,11 +154,53 @@ export class ListItemSplitter {
     if (!this.#sawItems) throw new ListSyntaxError(NO_ITEMS);
     let envelope: unknown;
     try {
-      envelope = JSON.parse(this.#envelope.join(""));
+      envelope = JSON.parse(this.#envelope.join("") + this.#envelopeDecoder.end());
     } catch {
       throw new ListSyntaxError("is not valid JSON outside its items");
     }
     return envelope as Record<string, unknown>;
+  }
+
+  /**
+   * Moves past the rest of a string from `i` (after its opening quote when `opening`); returns the index
+   * after its closing quote, or `chunk.length` with #inString set when it goes on in the next chunk.
+   * Short strings (most keys and values) are scanned byte by byte; long ones (base64 data, embedded
+   * documents) jump with indexOf.
+   */
+  #skipString(chunk: Buffer, i: number, opening = false): number {
+    const n = chunk.length;
+    if (!opening && this.#escape) {
+      this.#escape = false;
+      i += 1;
+    }
+    const shortEnd = Math.min(n, i + 48);
+    while (i < shortEnd) {
+      const c = chunk[i] as number;
+      if (c === QUOTE) {
+        this.#inString = false;
+        return i + 1;
+      }
+      i += c === BACKSLASH ? 2 : 1;
+    }
+    for (;;) {
+      if (i >= n) {
+        this.#inString = true;
+        this.#escape = i > n; // the chunk ended right after a backslash
+        return n;
+      }
+      const quote = chunk.indexOf(QUOTE, i);
+      if (quote === -1) {
+        // Goes on in the next chunk; an odd run of backslashes at the very end escapes its first byte.
+        this.#inString = true;
+        this.#escape = oddBackslashesBefore(chunk, n, i);
+        return n;
+      }
+      if (!oddBackslashesBefore(chunk, quote, i)) {
+        this.#inString = false;
+        return quote + 1;
+      }
+      i = quote + 1; // an escaped quote: the string goes on
+    }
   }
 
   /** A byte that is neither structure nor inside a string: allowed only as a value inside an object. */
@@ -182,7 +230,8 @@ export class ListItemSplitter {
     this.#envelopeBytes += to - from;
     if (this.#envelopeBytes > MAX_ENVELOPE_BYTES)
       throw new ListSyntaxError(`has more than ${MAX_ENVELOPE_BYTES} bytes outside its items`);
-    this.#envelope.push(chunk.toString("utf8", from, to));
+    // Envelope bytes around the items meet at "[" and "]", so one decoder across chunks is exact.
+    this.#envelope.push(this.#envelopeDecoder.write(chunk.subarray(from, to)));
   }
 
   /** Whether the array just opened at depth 2 is the value of the key "items". */
@@ -199,6 +248,13 @@ export class ListItemSplitter {
       return undefined;
     }
   }
+}
+
+/** Whether the backslashes right before `end` (not before `from`) are an odd run: the byte at `end` is escaped. */
+function oddBackslashesBefore(chunk: Buffer, end: number, from: number): boolean {
+  let count = 0;
+  for (let j = end - 1; j >= from && chunk[j] === BACKSLASH; j--) count += 1;
+  return count % 2 === 1;
 }
 
 /** Whitespace and the comma between items. */

@@ -75,4 +75,60 @@ describe("ListItemSplitter", () => {
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain("secret-text");
   });
+
+  it("cuts random Lists with escapes, unicode and long strings the same at any chunk boundary (seeded)", () => {
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const pieces = [
+      "\\",
+      '"',
+      "\\\\",
+      "é",
+      "✓",
+      "\n",
+      "]",
+      "}",
+      "{",
+      "[",
+      ",",
+      ":",
+      "x",
+      "𝄞",
+      "a".repeat(100),
+    ];
+    const text = () =>
+      Array.from(
+        { length: Math.floor(random() * 12) },
+        () => pieces[Math.floor(random() * pieces.length)],
+      ).join("");
+    const value = (depth: number): unknown => {
+      const r = random();
+      if (depth > 3 || r < 0.3) return text();
+      if (r < 0.45) return Math.floor(random() * 1e6);
+      if (r < 0.7) return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(random() * 4) }, () => [text(), value(depth + 1)]),
+      );
+    };
+    for (let round = 0; round < 300; round++) {
+      const items = Array.from({ length: Math.floor(random() * 6) }, () => ({
+        k: value(0),
+        [text()]: value(1),
+      }));
+      const list = JSON.stringify(
+        { kind: "List", metadata: { continue: text() }, items },
+        null,
+        round % 2 ? 2 : undefined,
+      );
+      const size = 1 + Math.floor(random() * 40);
+
+      const { items: cut, envelope } = split(list, size);
+
+      expect(cut.map((t) => JSON.parse(t))).toEqual(items);
+      expect(envelope.metadata).toEqual(JSON.parse(list).metadata);
+    }
+  });
 });
