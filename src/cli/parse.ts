@@ -1,5 +1,6 @@
 // argv → command data, as pure functions (no I/O), so parsing reads like a spec in tests.
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { parseSelector, SelectorError } from "../restore/selector.js";
 import { type ResourceFilters, validateFilters } from "../snapshot/filters.js";
 
 /** Bad flags or arguments; the message names each problem. Exit code 2. */
@@ -75,8 +76,14 @@ export interface RestoreCommand {
   readonly namespaces: readonly string[];
   /** Resource globs (`resource` or `resource.group`); empty = all. */
   readonly resources: readonly string[];
+  /** Object name globs; empty = all. */
+  readonly names: readonly string[];
   /** A label selector (`app=web,tier!=db`), or undefined. */
   readonly selector?: string | undefined;
+  /** Snapshot namespace → target namespace (`--namespace-mappings old:new,…`), in the order given. */
+  readonly namespaceMappings: readonly (readonly [from: string, to: string])[];
+  /** Keep the snapshot's persistentVolumeReclaimPolicy instead of Retain. */
+  readonly keepReclaimPolicy: boolean;
   readonly update: boolean;
   readonly dryRun: boolean;
   readonly force: boolean;
@@ -141,7 +148,11 @@ restore options:
   --kubeconfig FILE, --context NAME   the target cluster (default: current context)
   --namespace L         only these namespaces (comma-separated globs)
   --resource L          only these types (resource or resource.group globs)
-  --selector S          only objects matching this label selector
+  --name L              only objects with these names (comma-separated globs)
+  --selector S          only objects matching this label selector (as kubectl -l)
+  --namespace-mappings M  move namespaces: old:new[,old2:new2] (after the filters)
+  --keep-reclaim-policy keep the snapshot's PV reclaim policy (default: Retain, so the
+                        new cluster never deletes a disk the old one may still use)
   --update              apply objects that already exist (server-side apply, manager kube-autosave)
   --dry-run             ask the API server to validate everything without persisting
   --force               restore a snapshot that has no manifest (incomplete)
@@ -484,14 +495,41 @@ const RESTORE_OPTIONS = {
   context: { type: "string" },
   namespace: { type: "string", multiple: true },
   resource: { type: "string", multiple: true },
+  name: { type: "string", multiple: true },
   selector: { type: "string" },
+  "namespace-mappings": { type: "string", multiple: true },
+  "keep-reclaim-policy": { type: "boolean" },
   update: { type: "boolean" },
   "dry-run": { type: "boolean" },
   force: { type: "boolean" },
 } as const;
 
-/** Label selector terms kubectl accepts in equality form: key=value, key==value, key!=value, key, !key. */
-const SELECTOR_TERM = /^(!?[A-Za-z0-9][A-Za-z0-9._/-]*)((==?|!=)[A-Za-z0-9._-]*)?$/;
+/** A namespace name (RFC 1123 label). */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Name globs: anything an object name holds (no '/', ',' or whitespace), with `*` and `?`. */
+const NAME_GLOB = /^[^/,\s]+$/;
+
+/** Parses `old:new[,old2:new2]` (repeatable); each problem names the pair. */
+function parseNamespaceMappings(
+  values: readonly string[] | undefined,
+  problems: string[],
+): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const pair of splitList(values)) {
+    const [from = "", to = "", ...rest] = pair.split(":");
+    if (rest.length > 0 || !NAMESPACE_NAME.test(from) || !NAMESPACE_NAME.test(to)) {
+      problems.push(
+        `--namespace-mappings: "${pair}" is not old:new (two namespace names, lowercase letters, digits, '-')`,
+      );
+      continue;
+    }
+    if (pairs.some(([f]) => f === from)) problems.push(`--namespace-mappings: ${from} is mapped twice`);
+    else if (pairs.some(([, t]) => t === to))
+      problems.push(`--namespace-mappings: two namespaces map to ${to} (their objects would collide)`);
+    else if (from !== to) pairs.push([from, to]);
+  }
+  return pairs;
+}
 
 function parseRestore(argv: readonly string[], env: Record<string, string | undefined>): RestoreCommand {
   const { values: v, positionals, problems } = parseFlags(argv, RESTORE_OPTIONS);
@@ -516,12 +554,21 @@ function parseRestore(argv: readonly string[], env: Record<string, string | unde
       },
     ),
   );
-  if (
-    v.selector !== undefined &&
-    (v.selector === "" || v.selector.split(",").some((t) => !SELECTOR_TERM.test(t.trim())))
-  ) {
-    problems.push(`--selector "${v.selector}" is not a label selector (use key=value,key!=value,key,!key)`);
+  if (v.selector !== undefined) {
+    try {
+      parseSelector(v.selector);
+    } catch (err) {
+      if (!(err instanceof SelectorError)) throw err;
+      problems.push(`--selector "${v.selector}" is not a label selector: ${err.message}`);
+    }
   }
+  const names = splitList(v.name);
+  for (const glob of names)
+    if (!NAME_GLOB.test(glob)) problems.push(`--name: "${glob}" is not a name or glob (no '/' or spaces)`);
+  if (v.name !== undefined && names.length === 0) problems.push("--name must not be empty");
+  const namespaceMappings = parseNamespaceMappings(v["namespace-mappings"], problems);
+  if (v["namespace-mappings"] !== undefined && splitList(v["namespace-mappings"]).length === 0)
+    problems.push("--namespace-mappings must not be empty");
   for (const name of ["kubeconfig", "context"] as const)
     if (v[name] === "") problems.push(`--${name} must not be empty`);
   if (problems.length > 0) throw new UsageError(problems.join("\n  "));
@@ -532,7 +579,10 @@ function parseRestore(argv: readonly string[], env: Record<string, string | unde
     context: v.context,
     namespaces,
     resources,
+    names,
     selector: v.selector,
+    namespaceMappings,
+    keepReclaimPolicy: v["keep-reclaim-policy"] ?? false,
     update: v.update ?? false,
     dryRun: v["dry-run"] ?? false,
     force: v.force ?? false,

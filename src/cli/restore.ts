@@ -1,15 +1,15 @@
 // `kube-autosave restore`: wire the snapshot's store, the target cluster and the restore engine; report.
 import { KubeClient } from "../kube/client.js";
-import { defaultKubeconfigPath, loadKubeconfig } from "../kube/kubeconfig.js";
+import { defaultKubeconfigPaths, loadKubeconfig } from "../kube/kubeconfig.js";
 import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterWriter } from "../kube/writer.js";
-import { SYSTEM_OBJECT_RULES } from "../restore/plan.js";
 import {
   DEFAULT_RESTORE_CONCURRENCY,
   type ObjectResult,
   type RestoreReport,
   restoreSnapshot,
 } from "../restore/restore.js";
+import { SYSTEM_OBJECT_RULES } from "../restore/rules.js";
 import type { CliIo } from "./main.js";
 import type { RestoreCommand } from "./parse.js";
 import { stderrLogger } from "./snapshot.js";
@@ -17,7 +17,7 @@ import { openStore } from "./store.js";
 
 /** Runs the restore command; returns 0 when nothing failed, 1 otherwise. Unusable input throws (exit 1 in main). */
 export async function runRestore(cmd: RestoreCommand, io: CliIo): Promise<number> {
-  const conn = await loadKubeconfig(cmd.kubeconfig ?? defaultKubeconfigPath(io.env), cmd.context);
+  const conn = await loadKubeconfig(cmd.kubeconfig ?? defaultKubeconfigPaths(io.env), cmd.context);
   const logger = stderrLogger(io);
   const { store, close } = await openStore(cmd.snapshot.target, cmd.snapshot.prefix, io);
   const client = new KubeClient(conn, kubeClientOptions(DEFAULT_RESTORE_CONCURRENCY, logger));
@@ -26,7 +26,14 @@ export async function runRestore(cmd: RestoreCommand, io: CliIo): Promise<number
       { store, cluster: new KubeClusterWriter(client), logger, clock: { now: () => new Date() } },
       {
         snapshot: cmd.snapshot.snapshot,
-        filters: { namespaces: cmd.namespaces, resources: cmd.resources, selector: cmd.selector },
+        filters: {
+          namespaces: cmd.namespaces,
+          resources: cmd.resources,
+          names: cmd.names,
+          selector: cmd.selector,
+        },
+        namespaceMappings: new Map(cmd.namespaceMappings),
+        keepReclaimPolicy: cmd.keepReclaimPolicy,
         update: cmd.update,
         dryRun: cmd.dryRun,
         force: cmd.force,
@@ -64,6 +71,9 @@ export function formatReport(report: RestoreReport, target: string): string {
     `  from: ${report.location}`,
     `  into: ${target}`,
   ];
+  const mappings = Object.entries(report.namespaceMappings);
+  if (mappings.length > 0)
+    lines.push(`  namespaces moved: ${mappings.map(([from, to]) => `${from} → ${to}`).join(", ")}`);
   if (report.dryRun)
     lines.push(
       "  DRY RUN: the API server validated each write and persisted nothing ('created' = would be created)",
@@ -82,7 +92,8 @@ export function formatReport(report: RestoreReport, target: string): string {
           : o.outcome === "failed"
             ? `  ${o.status ?? "-"} ${o.message}`
             : "";
-      lines.push(`${o.outcome.padEnd(9)} ${o.resource.padEnd(width)} ${id}${why}`);
+      const from = o.mappedFrom === undefined ? "" : ` (from ${o.mappedFrom})`;
+      lines.push(`${o.outcome.padEnd(9)} ${o.resource.padEnd(width)} ${id}${from}${why}`);
       // Notes explain a write; on objects left alone they would only repeat the plan.
       if (o.outcome === "created" || o.outcome === "updated" || o.outcome === "failed")
         for (const note of o.notes ?? []) lines.push(`${"".padEnd(10)}note: ${note}`);
@@ -94,7 +105,7 @@ export function formatReport(report: RestoreReport, target: string): string {
     report.objects.filter((o) => o.rule === "not-selected").length +
     report.files.filter((f) => f.outcome === "skipped").reduce((n, f) => n + (f.items ?? 0), 0);
   if (notSelected > 0)
-    lines.push(`skipped   ${notSelected} objects not selected by --namespace/--resource/--selector`);
+    lines.push(`skipped   ${notSelected} objects not selected by --namespace/--resource/--name/--selector`);
   const builtIn = report.objects.filter(
     (o) => o.outcome === "skipped" && o.rule && o.rule !== "not-selected" && COUNTED_ONLY_RULES.has(o.rule),
   ).length;

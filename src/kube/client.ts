@@ -109,6 +109,11 @@ export interface RequestOptions {
   readonly body?: unknown;
   /** Content-Type of the body; default application/json. */
   readonly contentType?: string;
+  /**
+   * The caller recognises a write done twice (a create whose retry answers 409 AlreadyExists is compared
+   * with the live object), so a POST is retried like a read: 5xx, resets and timeouts too.
+   */
+  readonly retryWrites?: boolean;
 }
 
 /** A response of `request()`: any status, with the body parsed as JSON (text when it is not JSON). */
@@ -250,11 +255,12 @@ export class KubeClient {
   /**
    * Sends one request and returns its status and body whatever the status (404, 409, 422… are values,
    * not errors). Retries 429 always; 5xx, cut-short responses and network errors only for idempotent
-   * requests (GET, PUT, DELETE, apply/merge PATCH). A POST is retried only when it cannot have been
-   * received (429, or no connection was made): a create the server did perform must not be sent again,
-   * and a caller that still sees 409 AlreadyExists treats it as an existing object. After the last
-   * attempt a 429/5xx is returned as a value, a response cut off mid-body throws ApiError (status null),
-   * and no answer at all throws ClusterUnreachableError; 401 and TLS failures throw at once.
+   * requests (GET, PUT, DELETE, apply/merge PATCH) and with `retryWrites`. Otherwise a POST is retried
+   * only when it cannot have been received (429, or no connection was made): a create the server did
+   * perform must not be sent again unless the caller treats the 409 AlreadyExists that follows as an
+   * existing object. After the last attempt a 429/5xx is returned as a value, a response cut off
+   * mid-body throws ApiError (status null), and no answer at all throws ClusterUnreachableError; 401 and
+   * TLS failures throw at once.
    */
   async request(method: RequestMethod, path: string, options: RequestOptions = {}): Promise<KubeResponse> {
     const { maxAttempts } = this.#opts.retry;
@@ -264,6 +270,7 @@ export class KubeClient {
         ? undefined
         : Buffer.from(typeof options.body === "string" ? options.body : JSON.stringify(options.body), "utf8");
     const idempotent =
+      options.retryWrites === true ||
       method === "GET" ||
       method === "PUT" ||
       method === "DELETE" ||

@@ -64,7 +64,8 @@ export class KubeClusterWriter implements ClusterWriter {
 
   async create(ref: ObjectRef, object: KubeObject, options: WriteOptions): Promise<WriteResult> {
     const path = `${collectionPath(ref)}?${writeQuery(options)}`;
-    return result(await this.#client.request("POST", path, { body: object }));
+    // A retried create that the server had done answers 409 AlreadyExists: the restore compares then.
+    return result(await this.#client.request("POST", path, { body: object, retryWrites: true }));
   }
 
   async apply(ref: ObjectRef, object: KubeObject, options: WriteOptions): Promise<WriteResult> {

@@ -1,33 +1,37 @@
-// The restore engine: reads a snapshot through a SnapshotStore and re-creates its objects through a
-// ClusterWriter, in the order and with the skips of plan.ts, and returns a report of every object.
+// The restore engine: reads a snapshot (source.ts) and re-creates its objects through a ClusterWriter,
+// in the order of plan.ts, deciding each object with decide.ts, and returns a report of every object.
 // Two passes over the files: the first only indexes (and checks every file, so a corrupt snapshot is
-// refused before anything is written), the second writes. Per object: GET; absent → create; present
-// → compare, and apply only with --update. Running it again finishes an interrupted restore: what
-// exists and matches is reported unchanged, nothing is created twice.
-import { createHash } from "node:crypto";
+// refused before anything is written), the second writes. Per object: GET; absent → create; present →
+// compare (compare.ts), and apply only with --update. An object owned by another object of the snapshot
+// waits until its owner is written and is created with the owner's new uid. Running it again finishes
+// an interrupted restore: what exists and matches is reported unchanged, nothing is created twice.
 import { ApiError, ClusterUnreachableError } from "../snapshot/errors.js";
-import { keyInSnapshot, manifestKey, qualifiedResource, resourceFileKey } from "../snapshot/layout.js";
+import { qualifiedResource } from "../snapshot/layout.js";
 import type { SnapshotManifest } from "../snapshot/manifest.js";
 import type { ApiResource, Clock, KubeObject, Logger, SnapshotStore } from "../snapshot/ports.js";
+import { differences } from "./compare.js";
 import {
+  type DecideOptions,
   decideObject,
-  differences,
-  groupOf,
+  identity,
+  type ObjectDecision,
   type OwnerLink,
-  type PlanStep,
-  parseFileKey,
-  planRestore,
-  type RestoreFilters,
-  type SnapshotFile,
   SnapshotIndex,
-} from "./plan.js";
-import type { ClusterWriter, NotEstablished, ObjectRef, WriteResult } from "./ports.js";
+} from "./decide.js";
+import { groupOf, metaOf } from "./object-fields.js";
+import { type PlanStep, planRestore, type RestoreFilters, type SnapshotFile } from "./plan.js";
+import type { ClusterWriter, NotEstablished, ObjectRef, WriteOptions, WriteResult } from "./ports.js";
+import { ADMISSION_TYPES } from "./rules.js";
+import { openSnapshot, RestoreInputError, readListFile } from "./source.js";
+
+export { RestoreInputError } from "./source.js";
 
 /** The field manager of every create and apply. */
 export const FIELD_MANAGER = "kube-autosave";
 /**
- * Re-linking ownerReferences applies only that field, under a manager of its own: an apply by
- * FIELD_MANAGER holding only ownerReferences would remove every field an earlier --update applied.
+ * Re-linking ownerReferences of an object that already exists applies only that field, under a manager
+ * of its own: an apply by FIELD_MANAGER holding only ownerReferences would remove every field an earlier
+ * --update applied.
  */
 export const RELINK_FIELD_MANAGER = "kube-autosave-relink";
 /** Objects of one file written at once (files themselves go one after the other, in plan order). */
@@ -56,21 +60,19 @@ const TRANSIENT_REFUSALS: readonly {
   },
 ];
 
-/** The snapshot cannot be restored as asked (no manifest, missing or corrupt files); nothing was written. */
-export class RestoreInputError extends Error {
-  override readonly name = "RestoreInputError";
-}
-
 export type Outcome = "created" | "updated" | "unchanged" | "skipped" | "failed";
 
 /** What happened to one object of the snapshot. */
 export interface ObjectResult {
   /** kubectl's `resource.group`. */
   readonly resource: string;
+  /** In the target cluster (after --namespace-mappings) for objects the restore wrote or compared. */
   readonly namespace: string | null;
   readonly name: string;
+  /** The snapshot's namespace (for a Namespace: its name) when --namespace-mappings moved the object. */
+  readonly mappedFrom?: string;
   outcome: Outcome;
-  /** Skips: the rule id (see plan.ts) and the reason. */
+  /** Skips: the rule id (see rules.ts, decide.ts) and the reason. */
   rule?: string;
   reason?: string;
   /** Failures: the HTTP status (null when there was no answer) and the API server's message. */
@@ -97,6 +99,8 @@ export interface RestoreReport {
   readonly location: string;
   readonly dryRun: boolean;
   readonly update: boolean;
+  /** Snapshot namespace → target namespace, as given with --namespace-mappings. */
+  readonly namespaceMappings: Record<string, string>;
   readonly startedAt: string;
   readonly completedAt: string;
   /** From the manifest; null when restored with --force from a snapshot that has none. */
@@ -121,6 +125,10 @@ export interface RestoreReport {
 export interface RestoreOptions {
   readonly snapshot: string;
   readonly filters: RestoreFilters;
+  /** Snapshot namespace → namespace in the target cluster. */
+  readonly namespaceMappings?: ReadonlyMap<string, string> | undefined;
+  /** Keep the snapshot's persistentVolumeReclaimPolicy instead of Retain. */
+  readonly keepReclaimPolicy?: boolean | undefined;
   /** Apply objects that exist and differ (server-side apply, force). */
   readonly update: boolean;
   /** Every write with dryRun=All: validated and admitted by the API server, persisted nowhere. */
@@ -144,11 +152,30 @@ export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions
   return new RestoreRun(deps, options).run();
 }
 
-interface PendingRelink {
+/** An ownerReference with the owner's uid in the target cluster. */
+interface LiveOwnerRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly controller?: true;
+  readonly blockOwnerDeletion?: true;
+}
+
+/** An object written before its owner (RESTORED_BEFORE_OWNER), linked once the owner exists. */
+interface PendingLink {
   readonly ref: ObjectRef;
   readonly kind: string;
   readonly owners: readonly OwnerLink[];
   readonly result: ObjectResult;
+}
+
+/** An object waiting for its owner to be written. */
+interface Deferred {
+  readonly file: SnapshotFile;
+  readonly obj: KubeObject;
+  readonly id: string;
+  readonly decision: Extract<ObjectDecision, { action: "restore" }>;
 }
 
 class RestoreRun {
@@ -159,12 +186,19 @@ class RestoreRun {
   readonly #startedAt: Date;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #opts: RestoreOptions;
+  readonly #decide: DecideOptions;
   readonly #discovery = new Map<string, Promise<readonly ApiResource[] | undefined>>();
   /** Namespaces and CRDs that only a dry-run create "made": later objects cannot be validated against them. */
   readonly #dryRunNamespaces = new Set<string>();
   readonly #dryRunCrds = new Set<string>();
   readonly #notEstablished = new Map<string, string>();
-  readonly #relinks: PendingRelink[] = [];
+  /** Files whose every object was written (or skipped); owners in them may be linked to. */
+  readonly #doneFiles = new Set<string>();
+  readonly #deferred: Deferred[] = [];
+  /** Identities of the deferred objects: their own children wait for them. */
+  readonly #pendingIds = new Set<string>();
+  readonly #pendingLinks: PendingLink[] = [];
+  readonly #ownerUids = new Map<string, Promise<string | undefined>>();
   readonly #objects: ObjectResult[] = [];
   readonly #files: FileResult[] = [];
   #aborted: string | undefined;
@@ -177,20 +211,28 @@ class RestoreRun {
     this.#startedAt = deps.clock.now();
     this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.#opts = options;
+    this.#decide = {
+      filters: options.filters,
+      namespaceMappings: options.namespaceMappings,
+      keepReclaimPolicy: options.keepReclaimPolicy,
+    };
   }
 
   async run(): Promise<RestoreReport> {
-    const { snapshot, filters } = this.#opts;
-    const { manifest, files } = await this.#source();
-    const plan = planRestore(files, filters);
+    const { snapshot } = this.#opts;
+    const { manifest, files } = await openSnapshot(this.#store, snapshot, {
+      force: this.#opts.force,
+      logger: this.#logger,
+    });
+    const plan = planRestore(files, this.#opts.filters);
 
     // Pass 1: index every file (owners can be in files the filters leave out) and check each one.
-    const index = new SnapshotIndex(filters);
+    const index = new SnapshotIndex(this.#decide);
     const problems = new Map<string, string>();
     const itemCounts = new Map<string, number>();
     for (const file of files) {
       try {
-        const items = await this.#read(file);
+        const items = await readListFile(this.#store, snapshot, file);
         itemCounts.set(file.key, items.length);
         for (const item of items) index.add(file, item);
       } catch (err) {
@@ -209,11 +251,7 @@ class RestoreRun {
     if (manifest && manifest.status !== "Completed") {
       this.#logger.warn(
         "the snapshot is not complete: the types in its manifest's errors were not backed up",
-        {
-          snapshot,
-          status: manifest.status,
-          errors: manifest.errors.length,
-        },
+        { snapshot, status: manifest.status, errors: manifest.errors.length },
       );
     }
     this.#logger.info("restore planned", { snapshot, objects: index.size, steps: plan.steps.length });
@@ -229,100 +267,23 @@ class RestoreRun {
         rule: "not-selected",
         reason: "nothing in this file is selected by --namespace/--resource",
       });
+      this.#doneFiles.add(file.key);
     }
 
-    // Pass 2: write, in plan order.
+    // Pass 2: write, in plan order; owned objects right after their owners; links before admission.
     for (const step of plan.steps) {
       if (this.#aborted) break;
+      if (ADMISSION_TYPES.has(qualifiedResource(step.file))) await this.#linkPending();
       const problem = problems.get(step.file.key);
-      if (problem) {
-        this.#failFile(step.file, problem);
-        continue;
-      }
-      await this.#restoreStep(step, index);
+      if (problem) this.#failFile(step.file, problem);
+      else await this.#restoreStep(step, index);
       if (qualifiedResource(step.file) === CRDS) await this.#waitForCrds();
+      this.#doneFiles.add(step.file.key);
+      await this.#flushDeferred(false);
     }
-    if (!this.#aborted && !this.#opts.dryRun) await this.#relinkOwners();
+    await this.#flushDeferred(true);
+    await this.#linkPending();
     return this.#report(manifest);
-  }
-
-  /** The files to restore: the manifest's, or with --force and no manifest every List file of the folder. */
-  async #source(): Promise<{ manifest: SnapshotManifest | undefined; files: SnapshotFile[] }> {
-    const { snapshot, force } = this.#opts;
-    const where = this.#store.describe(snapshot);
-    const raw = await this.#store.get(manifestKey(snapshot));
-    let manifestProblem: string | undefined;
-    if (raw) {
-      const manifest = parseManifest(raw);
-      if (typeof manifest !== "string") {
-        const files = manifest.files.map((f) => {
-          const parsed = parseFileKey(f.key);
-          const [resource = "", ...group] = f.resource.split(".");
-          return {
-            key: f.key,
-            resource: parsed?.resource ?? resource,
-            group: parsed?.group ?? group.join("."),
-            namespace: f.namespace,
-            items: f.items,
-            bytes: f.bytes,
-            sha256: f.sha256,
-          };
-        });
-        return { manifest, files };
-      }
-      manifestProblem = `${this.#store.describe(manifestKey(snapshot))} ${manifest}`;
-      if (!force) throw new RestoreInputError(`${manifestProblem}; nothing was restored`);
-    }
-    const keys: string[] = [];
-    for await (const info of this.#store.list(`${snapshot}/`)) keys.push(keyInSnapshot(snapshot, info.key));
-    if (keys.length === 0) {
-      throw new RestoreInputError(`no snapshot at ${where}: there is nothing under it`);
-    }
-    if (!raw && !force) {
-      throw new RestoreInputError(
-        `snapshot ${where} has no manifest.json, so it is incomplete (its run failed or is still running); ` +
-          "restore the files it has with --force",
-      );
-    }
-    const files = keys.flatMap((k) => {
-      const file = parseFileKey(k);
-      return file ? [file] : [];
-    });
-    if (files.length === 0) throw new RestoreInputError(`no snapshot at ${where}: it holds no List files`);
-    this.#logger.warn("restoring a snapshot without a usable manifest (--force)", {
-      snapshot: where,
-      files: files.length,
-      ...(manifestProblem ? { problem: manifestProblem } : {}),
-    });
-    return { manifest: undefined, files };
-  }
-
-  /** Reads one List file and checks it against the manifest; throws with a message naming the file. */
-  async #read(file: SnapshotFile): Promise<KubeObject[]> {
-    const key = resourceFileKey(this.#opts.snapshot, file, file.namespace ?? undefined);
-    const where = this.#store.describe(key);
-    const bytes = await this.#store.get(key);
-    if (!bytes) throw new Error(`${where} is missing (the manifest lists it)`);
-    if (file.bytes !== undefined && bytes.length !== file.bytes)
-      throw new Error(
-        `${where} is ${bytes.length} bytes, the manifest says ${file.bytes} (truncated or changed)`,
-      );
-    if (file.sha256 !== undefined && createHash("sha256").update(bytes).digest("hex") !== file.sha256)
-      throw new Error(`${where}: its sha256 differs from the manifest's (changed or corrupted)`);
-    let list: unknown;
-    try {
-      list = JSON.parse(bytes.toString("utf8"));
-    } catch (err) {
-      throw new Error(`${where} is not valid JSON (${(err as Error).message})`);
-    }
-    const items = (list as { items?: unknown } | null)?.items;
-    if (typeof list !== "object" || list === null || !Array.isArray(items))
-      throw new Error(`${where} is not a Kubernetes List (it has no items array)`);
-    if (file.items !== undefined && items.length !== file.items)
-      throw new Error(`${where} holds ${items.length} items, the manifest says ${file.items}`);
-    const bad = items.findIndex((i) => typeof i !== "object" || i === null || Array.isArray(i));
-    if (bad >= 0) throw new Error(`${where}: item ${bad} is not an object`);
-    return items as KubeObject[];
   }
 
   #failFile(file: SnapshotFile, message: string): void {
@@ -340,46 +301,68 @@ class RestoreRun {
     const { file } = step;
     let items: KubeObject[];
     try {
-      items = await this.#read(file);
+      items = await readListFile(this.#store, this.#opts.snapshot, file);
     } catch (err) {
       this.#failFile(file, (err as Error).message);
       return;
     }
-    const results: ObjectResult[] = new Array(items.length);
+    const results = await this.#pool(items, (item) =>
+      step.skip
+        ? Promise.resolve(
+            this.#result(file, item, { outcome: "skipped", rule: step.skip.rule, reason: step.skip.reason }),
+          )
+        : this.#restoreObject(file, item, index),
+    );
+    this.#objects.push(...results.filter((r): r is ObjectResult => r !== undefined));
+    this.#logger.debug("restored file", { key: file.key, items: items.length });
+  }
+
+  /** Runs `fn` over `items`, at most the concurrency at once, results in the items' order. */
+  async #pool<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<(R | undefined)[]> {
+    const results: (R | undefined)[] = new Array(items.length);
     let next = 0;
     const worker = async () => {
       while (next < items.length && !this.#aborted) {
         const i = next++;
-        const item = items[i] as KubeObject;
-        results[i] = step.skip
-          ? this.#result(file, item, { outcome: "skipped", rule: step.skip.rule, reason: step.skip.reason })
-          : await this.#restoreObject(file, item, index);
+        results[i] = await fn(items[i] as T);
       }
     };
     const workers = Math.min(this.#opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY, items.length);
     await Promise.all(Array.from({ length: workers }, worker));
-    this.#objects.push(...results.filter((r) => r !== undefined));
-    this.#logger.debug("restored file", { key: file.key, items: items.length });
+    return results;
   }
 
+  /** The report line of an object as the snapshot has it (skips, failures before a decision). */
   #result(
     file: SnapshotFile,
     obj: KubeObject,
     fields: Omit<ObjectResult, "resource" | "namespace" | "name">,
   ): ObjectResult {
-    const meta = obj.metadata ?? {};
-    const namespace = typeof meta.namespace === "string" && meta.namespace ? meta.namespace : file.namespace;
+    const { name, namespace } = metaOf(obj);
+    return { resource: qualifiedResource(file), namespace: namespace ?? file.namespace, name, ...fields };
+  }
+
+  /** The report line of an object the restore writes or compares, under its target names. */
+  #targetResult(
+    file: SnapshotFile,
+    decision: Extract<ObjectDecision, { action: "restore" }>,
+    fields: Omit<ObjectResult, "resource" | "namespace" | "name" | "mappedFrom">,
+  ): ObjectResult {
     return {
       resource: qualifiedResource(file),
-      namespace,
-      name: typeof meta.name === "string" ? meta.name : "",
+      namespace: decision.target.namespace ?? null,
+      name: decision.target.name,
+      ...(decision.mappedFrom !== undefined ? { mappedFrom: decision.mappedFrom } : {}),
       ...fields,
     };
   }
 
-  async #restoreObject(file: SnapshotFile, obj: KubeObject, index: SnapshotIndex): Promise<ObjectResult> {
-    const fail = (message: string, status: number | null = null, notes?: string[]) =>
-      this.#result(file, obj, { outcome: "failed", status, message, ...(notes?.length ? { notes } : {}) });
+  /** Decides one object and writes it, or defers it until its owner is written (then undefined). */
+  async #restoreObject(
+    file: SnapshotFile,
+    obj: KubeObject,
+    index: SnapshotIndex,
+  ): Promise<ObjectResult | undefined> {
     const name = obj.metadata?.name;
     if (
       typeof obj.apiVersion !== "string" ||
@@ -387,110 +370,243 @@ class RestoreRun {
       typeof name !== "string" ||
       !name
     )
-      return fail("not a Kubernetes object: apiVersion, kind or metadata.name is missing");
-
-    const decision = decideObject(file, obj, index, this.#opts.filters);
+      return this.#result(file, obj, {
+        outcome: "failed",
+        status: null,
+        message: "not a Kubernetes object: apiVersion, kind or metadata.name is missing",
+      });
+    const decision = decideObject(file, obj, index, this.#decide);
     if (decision.action === "skip")
       return this.#result(file, obj, { outcome: "skipped", rule: decision.rule, reason: decision.reason });
+    if (decision.owners.some((o) => !o.linkLater && !this.#ownerDone(o))) {
+      const id = identity(groupOf(obj.apiVersion), obj.kind, metaOf(obj).namespace, name);
+      this.#deferred.push({ file, obj, id, decision });
+      this.#pendingIds.add(id);
+      return undefined;
+    }
+    return this.#writeDecided(file, obj, decision);
+  }
+
+  /** True when the owner is written (or is not restored by this run, so nothing is waited for). */
+  #ownerDone(owner: OwnerLink): boolean {
+    const r = owner.restored;
+    return !r || (this.#doneFiles.has(r.file) && !this.#pendingIds.has(r.id));
+  }
+
+  /** Writes the deferred objects whose owners are written; with `final`, every one left (owners that never came). */
+  async #flushDeferred(final: boolean): Promise<void> {
+    while (this.#deferred.length > 0 && !this.#aborted) {
+      let ready = this.#deferred.filter((d) =>
+        d.decision.owners.every((o) => o.linkLater || this.#ownerDone(o)),
+      );
+      if (ready.length === 0) {
+        if (!final) return;
+        ready = [...this.#deferred]; // an ownership cycle in the snapshot: nothing would ever be ready
+      }
+      const set = new Set(ready);
+      const waiting = this.#deferred.filter((d) => !set.has(d));
+      this.#deferred.length = 0;
+      this.#deferred.push(...waiting);
+      for (const d of ready) this.#pendingIds.delete(d.id);
+      const results = await this.#pool(ready, (d) => this.#writeDecided(d.file, d.obj, d.decision));
+      this.#objects.push(...results.filter((r): r is ObjectResult => r !== undefined));
+    }
+  }
+
+  async #writeDecided(
+    file: SnapshotFile,
+    obj: KubeObject,
+    decision: Extract<ObjectDecision, { action: "restore" }>,
+  ): Promise<ObjectResult> {
     const notes = [...decision.notes];
-    // The same array stays on the result: re-linking adds its notes there later.
+    // The same array stays on the result: linking adds its notes there later.
     const withNotes = (r: ObjectResult) => {
       if (notes.length > 0) r.notes = notes;
       return r;
     };
-    const namespace = obj.metadata?.namespace || file.namespace || undefined;
-    const crd = `${file.resource}.${file.group}`;
+    const result = (fields: Omit<ObjectResult, "resource" | "namespace" | "name" | "mappedFrom">) =>
+      withNotes(this.#targetResult(file, decision, fields));
+    const fail = (message: string, status: number | null = null) =>
+      result({ outcome: "failed", status, message });
+    const { namespace, name } = decision.target;
+    const apiVersion = obj.apiVersion as string;
+    const kind = obj.kind as string;
 
     if (this.#opts.dryRun && namespace && this.#dryRunNamespaces.has(namespace)) {
-      return withNotes(
-        this.#result(file, obj, {
-          outcome: "skipped",
-          rule: "dry-run-namespace",
-          reason: `not validated: its namespace ${namespace} is created by this restore, and a dry run does not persist it`,
-        }),
-      );
+      return result({
+        outcome: "skipped",
+        rule: "dry-run-namespace",
+        reason: `not validated: its namespace ${namespace} is created by this restore, and a dry run does not persist it`,
+      });
     }
-
     try {
-      const mapping = await this.#resolve(obj.apiVersion, obj.kind, file);
+      const mapping = await this.#resolve(apiVersion, kind, file);
       if (typeof mapping === "string") {
+        const crd = `${file.resource}.${file.group}`;
         if (this.#opts.dryRun && this.#dryRunCrds.has(crd))
-          return withNotes(
-            this.#result(file, obj, {
-              outcome: "skipped",
-              rule: "dry-run-crd",
-              reason: `not validated: its CRD ${crd} is created by this restore, and a dry run does not persist it`,
-            }),
-          );
+          return result({
+            outcome: "skipped",
+            rule: "dry-run-crd",
+            reason: `not validated: its CRD ${crd} is created by this restore, and a dry run does not persist it`,
+          });
         const pending = this.#notEstablished.get(crd);
-        return fail(pending ? `CRD ${crd} is not usable: ${pending}` : mapping, null, notes);
+        return fail(pending ? `CRD ${crd} is not usable: ${pending}` : mapping);
       }
-      if (mapping.namespaced && !namespace)
-        return fail("namespaced, but the object has no namespace", null, notes);
+      if (mapping.namespaced && !namespace) return fail("namespaced, but the object has no namespace");
       const ref: ObjectRef = {
-        apiVersion: obj.apiVersion,
+        apiVersion,
         resource: file.resource,
         namespace: mapping.namespaced ? namespace : undefined,
         name,
       };
-      const result = await this.#write(file, obj, ref, decision.object, notes);
-      if (
-        decision.relink.length > 0 &&
-        (result.outcome === "created" || result.outcome === "unchanged" || result.outcome === "updated")
-      ) {
-        if (this.#opts.dryRun) {
+      const later = decision.owners.filter((o) => o.linkLater && !this.#ownerDone(o));
+      const now = decision.owners.filter((o) => !later.includes(o));
+      const links = await this.#liveOwnerRefs(now, ref.namespace, notes);
+      const fields = await this.#write(file, ref, decision.object, links, notes);
+      const out = result(fields);
+      if (later.length > 0 && fields.outcome !== "failed" && fields.outcome !== "skipped") {
+        if (this.#opts.dryRun)
           notes.push(
-            `ownerReferences to ${describeOwners(decision.relink)} would be re-linked to the owners' new uids (not in a dry run)`,
+            `ownerReferences to ${describeOwners(later)} would be linked once the owners exist (not in a dry run)`,
           );
-        } else this.#relinks.push({ ref, kind: obj.kind, owners: decision.relink, result });
+        else this.#pendingLinks.push({ ref, kind, owners: later, result: out });
+        withNotes(out);
       }
-      return withNotes(result);
+      return out;
     } catch (err) {
+      // Reads that fail after their retries mean the cluster is gone: stop rather than fail every object.
       if (err instanceof ClusterUnreachableError) this.#aborted ??= err.message;
-      const status = err instanceof ApiError ? err.status : null;
-      return fail((err as Error).message, status, notes);
+      return fail((err as Error).message, err instanceof ApiError ? err.status : null);
     }
   }
 
-  /** GET, then create, or compare and (with --update) apply. */
+  /** The owners' references with their uids in the target cluster; owners that are not there are noted. */
+  async #liveOwnerRefs(
+    owners: readonly OwnerLink[],
+    namespace: string | undefined,
+    notes: string[],
+  ): Promise<LiveOwnerRef[]> {
+    const out: LiveOwnerRef[] = [];
+    for (const owner of owners) {
+      const uid = await this.#ownerUid(owner, namespace);
+      if (uid !== undefined) out.push(liveRef(owner, uid));
+      else if (this.#opts.dryRun && owner.restored)
+        notes.push(
+          `ownerReference to ${owner.kind} ${owner.name} would be linked to its new uid (not in a dry run: the owner is not persisted)`,
+        );
+      else
+        notes.push(`ownerReference to ${owner.kind} ${owner.name} dropped: the owner is not in the cluster`);
+    }
+    return out;
+  }
+
+  /** GET, then create (with the owners' references), or compare and (with --update) apply; links an existing object. */
   async #write(
     file: SnapshotFile,
-    obj: KubeObject,
     ref: ObjectRef,
     desired: KubeObject,
+    links: readonly LiveOwnerRef[],
     notes: string[],
-  ): Promise<ObjectResult> {
+  ): Promise<Omit<ObjectResult, "resource" | "namespace" | "name" | "mappedFrom">> {
     const writeOptions = { dryRun: this.#opts.dryRun, fieldManager: FIELD_MANAGER };
     let live = await this.#cluster.get(ref);
     if (!live) {
-      const created = await this.#createWithPatience(ref, desired, writeOptions, notes);
+      const body =
+        links.length === 0
+          ? desired
+          : { ...desired, metadata: { ...desired.metadata, ownerReferences: links } };
+      const created = await this.#safeWrite(() => this.#createWithPatience(ref, body, writeOptions, notes));
       if (created.ok) {
         if (this.#opts.dryRun) this.#rememberDryRun(file, ref.name);
-        return this.#result(file, obj, { outcome: "created" });
+        if (links.length > 0)
+          notes.push(`ownerReferences to ${describeOwners(links)} linked to the owners' new uids`);
+        return { outcome: "created" };
       }
-      // Someone (or a retried request of ours) created it in between: compare like any existing object.
+      // Someone (or an earlier attempt of this create) made it in between: compare like any existing object.
       if (created.status === 409 && created.reason === "AlreadyExists") live = await this.#cluster.get(ref);
-      if (!live) return this.#result(file, obj, failure(created));
+      if (!live) return failure(created);
     }
     const diff = differences(desired, live);
-    if (diff.length === 0) return this.#result(file, obj, { outcome: "unchanged" });
-    if (!this.#opts.update) {
-      return this.#result(file, obj, {
-        outcome: "skipped",
-        rule: "exists-differs",
-        reason: `exists and differs (use --update): ${diff.join(", ")}`,
-      });
+    let outcome: "unchanged" | "updated" = "unchanged";
+    if (diff.length > 0) {
+      if (!this.#opts.update)
+        return {
+          outcome: "skipped",
+          rule: "exists-differs",
+          reason: `exists and differs (use --update): ${diff.join(", ")}`,
+        };
+      const applied = await this.#safeWrite(() => this.#cluster.apply(ref, desired, writeOptions));
+      if (!applied.ok) return failure(applied);
+      notes.push(`differed in ${diff.join(", ")}`);
+      outcome = "updated";
     }
-    const applied = await this.#cluster.apply(ref, desired, writeOptions);
-    if (!applied.ok) return this.#result(file, obj, failure(applied));
-    notes.push(`differed in ${diff.join(", ")}`);
-    return this.#result(file, obj, { outcome: "updated" });
+    const linked = await this.#link(ref, desired.kind as string, live, links);
+    if (linked === true)
+      notes.push(`ownerReferences to ${describeOwners(links)} re-linked to the owners' new uids`);
+    else if (linked !== false)
+      return {
+        outcome: "failed",
+        status: linked.status,
+        message: `${outcome}, but re-linking its ownerReferences failed: ${linked.message}`,
+      };
+    return { outcome };
+  }
+
+  /**
+   * Adds the owners' references an existing object lacks (apply of ownerReferences only, own field
+   * manager). True when it did, false when nothing was missing (or in a dry run), else the failure.
+   */
+  async #link(
+    ref: ObjectRef,
+    kind: string,
+    live: KubeObject,
+    links: readonly LiveOwnerRef[],
+  ): Promise<boolean | { status: number | null; message: string }> {
+    const liveRefs = Array.isArray(live.metadata?.ownerReferences)
+      ? (live.metadata.ownerReferences as Record<string, unknown>[])
+      : [];
+    if (links.length === 0 || links.every((l) => liveRefs.some((r) => r.uid === l.uid))) return false;
+    if (this.#opts.dryRun) return false;
+    const res = await this.#safeWrite(() =>
+      this.#cluster.apply(
+        ref,
+        {
+          apiVersion: ref.apiVersion,
+          kind,
+          metadata: {
+            name: ref.name,
+            ...(ref.namespace ? { namespace: ref.namespace } : {}),
+            ownerReferences: links,
+          },
+        },
+        { dryRun: false, fieldManager: RELINK_FIELD_MANAGER },
+      ),
+    );
+    return res.ok ? true : { status: res.status, message: res.message };
+  }
+
+  /**
+   * A write's failure as a value: writes are retried by the client (429, 5xx, resets), and one that keeps
+   * failing fails this object only. Reads decide whether the cluster is gone.
+   */
+  async #safeWrite(write: () => Promise<WriteResult>): Promise<WriteResult> {
+    try {
+      return await write();
+    } catch (err) {
+      if (!(err instanceof ClusterUnreachableError) && !(err instanceof ApiError)) throw err;
+      return {
+        ok: false,
+        status: err instanceof ApiError && err.status !== null ? err.status : 0,
+        reason: "",
+        message: err.message,
+      };
+    }
   }
 
   async #createWithPatience(
     ref: ObjectRef,
     desired: KubeObject,
-    options: { dryRun: boolean; fieldManager: string },
+    options: WriteOptions,
     notes: string[],
   ): Promise<WriteResult> {
     for (let attempt = 1; ; attempt++) {
@@ -562,84 +678,62 @@ class RestoreRun {
     this.#discovery.clear();
   }
 
-  /** Points ownerReferences of restored objects at their owners' new uids. */
-  async #relinkOwners(): Promise<void> {
-    for (const pending of this.#relinks) {
+  /** Links the objects restored before their owners (RESTORED_BEFORE_OWNER) to the owners' new uids. */
+  async #linkPending(): Promise<void> {
+    const pending = this.#pendingLinks.splice(0);
+    for (const p of pending) {
       if (this.#aborted) return;
-      const note = (text: string) => {
-        pending.result.notes ??= [];
-        pending.result.notes.push(text);
-      };
+      p.result.notes ??= [];
+      const notes = p.result.notes;
       try {
-        const links: Record<string, unknown>[] = [];
-        const linked: OwnerLink[] = [];
-        for (const owner of pending.owners) {
-          const uid = await this.#ownerUid(owner, pending.ref.namespace);
-          if (uid === undefined) {
-            note(`ownerReference to ${owner.kind} ${owner.name} dropped: the owner is not in the cluster`);
-            continue;
-          }
-          linked.push(owner);
-          links.push({
-            apiVersion: owner.apiVersion,
-            kind: owner.kind,
-            name: owner.name,
-            uid,
-            ...(owner.controller ? { controller: true } : {}),
-            ...(owner.blockOwnerDeletion ? { blockOwnerDeletion: true } : {}),
-          });
-        }
-        if (links.length === 0) continue;
-        const live = await this.#cluster.get(pending.ref);
-        const liveRefs = Array.isArray(live?.metadata?.ownerReferences)
-          ? (live.metadata.ownerReferences as Record<string, unknown>[])
-          : [];
-        if (links.every((l) => liveRefs.some((r) => r.uid === l.uid))) continue;
-        const res = await this.#cluster.apply(
-          pending.ref,
-          {
-            apiVersion: pending.ref.apiVersion,
-            kind: pending.kind,
-            metadata: {
-              name: pending.ref.name,
-              ...(pending.ref.namespace ? { namespace: pending.ref.namespace } : {}),
-              ownerReferences: links,
-            },
-          },
-          { dryRun: false, fieldManager: RELINK_FIELD_MANAGER },
-        );
-        if (!res.ok) {
-          Object.assign(pending.result, {
-            outcome: "failed",
-            status: res.status,
-            message: `${pending.result.outcome}, but re-linking its ownerReferences failed: ${res.message}`,
-          });
+        const links = await this.#liveOwnerRefs(p.owners, p.ref.namespace, notes);
+        const live = await this.#cluster.get(p.ref);
+        if (!live) {
+          notes.push(`ownerReferences to ${describeOwners(p.owners)} not linked: the object is gone`);
           continue;
         }
-        note(`ownerReferences to ${describeOwners(linked)} re-linked to the owners' new uids`);
+        const linked = await this.#link(p.ref, p.kind, live, links);
+        if (linked === true)
+          notes.push(`ownerReferences to ${describeOwners(links)} re-linked to the owners' new uids`);
+        else if (linked !== false)
+          Object.assign(p.result, {
+            outcome: "failed",
+            status: linked.status,
+            message: `${p.result.outcome}, but re-linking its ownerReferences failed: ${linked.message}`,
+          });
       } catch (err) {
         if (err instanceof ClusterUnreachableError) this.#aborted ??= err.message;
-        Object.assign(pending.result, {
+        Object.assign(p.result, {
           outcome: "failed",
           status: err instanceof ApiError ? err.status : null,
-          message: `${pending.result.outcome}, but re-linking its ownerReferences failed: ${(err as Error).message}`,
+          message: `${p.result.outcome}, but re-linking its ownerReferences failed: ${(err as Error).message}`,
         });
       }
     }
   }
 
-  async #ownerUid(owner: OwnerLink, namespace: string | undefined): Promise<string | undefined> {
-    const resources = await this.#served(owner.apiVersion);
-    const type = resources?.find((r) => r.kind === owner.kind && !r.name.includes("/"));
-    if (!type) return undefined;
-    const live = await this.#cluster.get({
-      apiVersion: owner.apiVersion,
-      resource: type.name,
-      namespace: type.namespaced ? namespace : undefined,
-      name: owner.name,
-    });
-    const uid = live?.metadata?.uid;
-    return typeof uid === "string" ? uid : undefined;
+  /** The owner's uid in the target cluster (cached: owners are looked up once they are written). */
+  #ownerUid(owner: OwnerLink, namespace: string | undefined): Promise<string | undefined> {
+    const key = `${owner.apiVersion}\u0000${owner.kind}\u0000${namespace ?? ""}\u0000${owner.name}`;
+    let uid = this.#ownerUids.get(key);
+    if (!uid) {
+      uid = (async () => {
+        const resources = await this.#served(owner.apiVersion);
+        const type = resources?.find((r) => r.kind === owner.kind && !r.name.includes("/"));
+        if (!type) return undefined;
+        const live = await this.#cluster.get({
+          apiVersion: owner.apiVersion,
+          resource: type.name,
+          namespace: type.namespaced ? namespace : undefined,
+          name: owner.name,
+        });
+        const found = live?.metadata?.uid;
+        return typeof found === "string" ? found : undefined;
+      })();
+      uid.catch(() => this.#ownerUids.delete(key));
+      this.#ownerUids.set(key, uid);
+    }
+    return uid;
   }
 
   #report(manifest: SnapshotManifest | undefined): RestoreReport {
@@ -661,6 +755,7 @@ class RestoreRun {
       location: this.#store.describe(this.#opts.snapshot),
       dryRun: this.#opts.dryRun,
       update: this.#opts.update,
+      namespaceMappings: Object.fromEntries(this.#opts.namespaceMappings ?? []),
       startedAt: this.#startedAt.toISOString(),
       completedAt: this.#clock.now().toISOString(),
       manifest: manifest
@@ -684,37 +779,26 @@ class RestoreRun {
   }
 }
 
-function failure(res: WriteResult): Omit<ObjectResult, "resource" | "namespace" | "name"> {
+function liveRef(owner: OwnerLink, uid: string): LiveOwnerRef {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.name,
+    uid,
+    ...(owner.controller ? { controller: true as const } : {}),
+    ...(owner.blockOwnerDeletion ? { blockOwnerDeletion: true as const } : {}),
+  };
+}
+
+function failure(res: WriteResult): Omit<ObjectResult, "resource" | "namespace" | "name" | "mappedFrom"> {
   if (res.ok) return { outcome: "failed", status: res.status, message: "unexpected success" };
   return {
     outcome: "failed",
-    status: res.status,
+    status: res.status === 0 ? null : res.status,
     message: res.reason ? `${res.reason}: ${res.message}` : res.message,
   };
 }
 
-function describeOwners(owners: readonly OwnerLink[]): string {
+function describeOwners(owners: readonly { kind: string; name: string }[]): string {
   return owners.map((o) => `${o.kind} ${o.name}`).join(", ");
-}
-
-/** The manifest, or a phrase saying what is wrong with it. */
-function parseManifest(raw: Buffer): SnapshotManifest | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.toString("utf8"));
-  } catch (err) {
-    return `is not valid JSON (${(err as Error).message})`;
-  }
-  const m = parsed as Partial<SnapshotManifest> | null;
-  if (m?.kind !== "SnapshotManifest" || !Array.isArray(m.files))
-    return "is not a kube-autosave manifest (kind SnapshotManifest with a files list)";
-  const badFile = m.files.findIndex(
-    (f) =>
-      typeof f?.key !== "string" ||
-      typeof f.resource !== "string" ||
-      (f.namespace !== null && typeof f.namespace !== "string"),
-  );
-  if (badFile >= 0)
-    return `is not a kube-autosave manifest (files[${badFile}] has no key, resource or namespace)`;
-  return m as SnapshotManifest;
 }

@@ -1,7 +1,11 @@
 // The filesystem SnapshotStore: a key is a path under `<dir>/<prefix>`. Snapshots may hold Secrets, so
-// everything is created readable by its owner only, and every file appears whole or not at all.
+// everything is created readable by its owner only, and every file appears whole or not at all. What it
+// reads is hostile input (restore, verify, diff and list read folders others wrote): only regular files
+// inside the root are read, never through a symbolic link, and a key with `..` is refused.
+
 import { randomBytes } from "node:crypto";
-import { type FileHandle, mkdir, open, opendir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, mkdir, open, opendir, realpath, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { StoreError } from "../snapshot/errors.js";
 import type { ObjectWriter, SnapshotStore, StoredObjectInfo } from "../snapshot/ports.js";
@@ -38,6 +42,8 @@ export class FsStore implements SnapshotStore {
   /** Files committed through openWrite(), fsynced in the background. */
   private readonly syncer = new BackgroundSync();
   private readonly dirs = new MadeDirs();
+  /** The root with its own symbolic links resolved (the root may be one; nothing below it may). */
+  private realRoot: Promise<string> | undefined;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -89,20 +95,62 @@ export class FsStore implements SnapshotStore {
     return true;
   }
 
+  /** The file's bytes; throws StoreError for a symbolic link, a folder below the root reached through one, or anything but a regular file. */
   async get(key: string): Promise<Buffer | undefined> {
     const path = this.pathOf(key);
+    let handle: FileHandle;
     try {
-      return await readFile(path);
+      // O_NOFOLLOW: a symlink in the last place fails (ELOOP) instead of being followed;
+      // O_NONBLOCK: a FIFO planted there cannot hang the open.
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err) {
-      if (errnoCode(err) === "ENOENT") return undefined;
+      const code = errnoCode(err);
+      if (code === "ENOENT") return undefined;
+      if (code === "ELOOP") throw notRegular(path, "a symbolic link");
       throw fsError("read", path, err);
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw notRegular(path, info.isDirectory() ? "a folder" : "not a regular file");
+      await this.assertNoLinkBelowRoot(dirname(key) === "." ? "" : dirname(key), path);
+      return await handle.readFile();
+    } catch (err) {
+      throw fsError("read", path, err);
+    } finally {
+      await handle.close().catch(() => undefined);
     }
   }
 
   async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
     const start = prefix.replace(/\/+$/, "");
-    if (start !== "") checkKey(start, this.describe(start));
+    if (start !== "") {
+      checkKey(start, this.describe(start));
+      try {
+        await this.assertNoLinkBelowRoot(start, this.describe(start));
+      } catch (err) {
+        // A missing prefix is an empty one, as in S3.
+        if (errnoCode(err) === "ENOENT") return;
+        throw fsError("list", this.describe(start), err);
+      }
+    }
     yield* this.walk(start);
+  }
+
+  /**
+   * Throws StoreError when a folder on the way from the root to `dirKey` is a symbolic link (the
+   * resolved path is not the root's own resolved path plus the key). Errors of realpath (ENOENT…) pass.
+   */
+  private async assertNoLinkBelowRoot(dirKey: string, path: string): Promise<void> {
+    if (dirKey === "") return;
+    this.realRoot ??= realpath(this.root);
+    this.realRoot.catch(() => {
+      this.realRoot = undefined;
+    });
+    const [root, real] = await Promise.all([this.realRoot, realpath(join(this.root, dirKey))]);
+    if (real !== join(root, dirKey))
+      throw new StoreError(
+        `cannot read ${path}: a folder on its path is a symbolic link (only files inside ${this.root} are read, none through a link)`,
+      );
   }
 
   async delete(key: string): Promise<void> {
@@ -315,6 +363,11 @@ class MadeDirs {
     }
     await made;
   }
+}
+
+/** A path that is there but must not be read. */
+function notRegular(path: string, what: string): StoreError {
+  return new StoreError(`cannot read ${path}: it is ${what}; only regular files inside the store are read`);
 }
 
 /** Rejects keys that would escape the root or could not round-trip through list(). */

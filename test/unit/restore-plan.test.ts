@@ -1,15 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
+  type DecideOptions,
   decideObject,
-  differences,
   type ObjectDecision,
-  parseFileKey,
-  parseSelector,
-  planRestore,
-  type RestoreFilters,
-  type SnapshotFile,
   SnapshotIndex,
-} from "../../src/restore/plan.js";
+} from "../../src/restore/decide.js";
+import { parseFileKey, planRestore, type RestoreFilters, type SnapshotFile } from "../../src/restore/plan.js";
 import type { KubeObject } from "../../src/snapshot/ports.js";
 
 const ALL: RestoreFilters = { namespaces: [], resources: [] };
@@ -32,20 +28,32 @@ function deepFreeze<T>(value: T): T {
 /** A tiny snapshot held in memory: objects by file key. */
 type Snapshot = Record<string, KubeObject[]>;
 
-function indexOf(snapshot: Snapshot, filters: RestoreFilters = ALL): SnapshotIndex {
-  const index = new SnapshotIndex(filters);
+/** Options from filters, or from a whole DecideOptions. */
+const optionsOf = (o: RestoreFilters | DecideOptions): DecideOptions => ("filters" in o ? o : { filters: o });
+
+function indexOf(snapshot: Snapshot, options: RestoreFilters | DecideOptions = ALL): SnapshotIndex {
+  const index = new SnapshotIndex(optionsOf(options));
   for (const [key, items] of Object.entries(snapshot)) for (const item of items) index.add(file(key), item);
   return index;
 }
 
 /** Decides every object of the snapshot, by `<key> <name>`. */
-function decideAll(snapshot: Snapshot, filters: RestoreFilters = ALL): Record<string, ObjectDecision> {
-  const index = indexOf(snapshot, filters);
+function decideAll(
+  snapshot: Snapshot,
+  options: RestoreFilters | DecideOptions = ALL,
+): Record<string, ObjectDecision> {
+  const index = indexOf(snapshot, options);
   const out: Record<string, ObjectDecision> = {};
   for (const [key, items] of Object.entries(snapshot))
     for (const item of items)
-      out[`${key} ${item.metadata?.name}`] = decideObject(file(key), item, index, filters);
+      out[`${key} ${item.metadata?.name}`] = decideObject(file(key), item, index, optionsOf(options));
   return out;
+}
+
+/** The decision of one object that must be restored. */
+function restoredOf(d: ObjectDecision | undefined): Extract<ObjectDecision, { action: "restore" }> {
+  if (d?.action !== "restore") throw new Error(`expected a restore, got ${d ? d.rule : "nothing"}`);
+  return d;
 }
 
 function outcome(d: ObjectDecision | undefined): string {
@@ -165,9 +173,7 @@ describe("planRestore: order of the files", () => {
       "nodes.json",
       "app/events.json",
       "app/events.events.k8s.io.json",
-      "apiservices.apiregistration.k8s.io.json",
       "kube-node-lease/leases.coordination.k8s.io.json",
-      "app/controllerrevisions.apps.json",
       "app/pods.metrics.k8s.io.json",
       "csinodes.storage.k8s.io.json",
       "volumeattachments.storage.k8s.io.json",
@@ -181,6 +187,14 @@ describe("planRestore: order of the files", () => {
     // Assert
     const skipped = plan.steps.filter((s) => s.skip).map((s) => s.file.key);
     expect(skipped.sort()).toEqual(keys.filter((k) => k !== "app/configmaps.json").sort());
+    // Not types that are never restored: API services backed by a Service and revisions an operator owns
+    // are restored; the rest of them is skipped object by object (rules.ts).
+    expect(
+      planRestore(
+        ["apiservices.apiregistration.k8s.io.json", "app/controllerrevisions.apps.json"].map(file),
+        ALL,
+      ).steps.map((s) => s.skip),
+    ).toEqual([undefined, undefined]);
     for (const s of plan.steps.filter((x) => x.skip)) {
       expect(s.skip?.rule).toBe("non-restorable-type");
       expect(s.skip?.reason.length).toBeGreaterThan(10);
@@ -251,7 +265,17 @@ describe("decideObject: objects a controller in the snapshot re-creates", () => 
       obj("v1", "Pod", "db-0", "app", {}, { ownerReferences: [owner("apps/v1", "StatefulSet", "db")] }),
       obj("v1", "Pod", "agent-x", "app", {}, { ownerReferences: [owner("apps/v1", "DaemonSet", "agent")] }),
       obj("v1", "Pod", "standalone", "app", { spec: { containers: [] } }),
-      obj("v1", "Pod", "mirror", "app", {}, { ownerReferences: [owner("v1", "Node", "node-1")] }),
+      obj(
+        "v1",
+        "Pod",
+        "mirror",
+        "app",
+        {},
+        {
+          annotations: { "kubernetes.io/config.mirror": "0f3c" },
+          ownerReferences: [owner("v1", "Node", "node-1")],
+        },
+      ),
     ],
     "app/jobs.batch.json": [
       obj("batch/v1", "Job", "migrate", "app"),
@@ -295,7 +319,7 @@ describe("decideObject: objects a controller in the snapshot re-creates", () => 
     ],
   };
 
-  it("skips what a controller owns, matching owners by group, kind, namespace and name (uids are not kept)", () => {
+  it("skips what a built-in controller re-creates from an owner that comes back, matching owners by group, kind, namespace and name", () => {
     // Act
     const decisions = decideAll(snapshot);
 
@@ -303,30 +327,34 @@ describe("decideObject: objects a controller in the snapshot re-creates", () => 
     const summary = Object.fromEntries(Object.entries(decisions).map(([k, d]) => [k, outcome(d)]));
     expect(summary).toEqual({
       "app/deployments.apps.json web": "restore",
-      "app/replicasets.apps.json web-1": "skip:owned-by-controller",
+      "app/replicasets.apps.json web-1": "skip:recreated-by-controller",
       "app/replicasets.apps.json orphan": "restore",
-      "app/pods.json web-1-abc": "skip:owned-by-controller",
-      "app/pods.json migrate-x": "skip:owned-by-controller",
-      "app/pods.json db-0": "skip:owned-by-controller",
-      "app/pods.json agent-x": "skip:owned-by-controller",
+      "app/pods.json web-1-abc": "skip:recreated-by-controller",
+      "app/pods.json migrate-x": "skip:recreated-by-controller",
+      "app/pods.json db-0": "skip:recreated-by-controller",
+      "app/pods.json agent-x": "skip:recreated-by-controller",
       "app/pods.json standalone": "restore",
-      "app/pods.json mirror": "skip:owned-by-controller",
+      "app/pods.json mirror": "skip:mirror-pod",
       "app/jobs.batch.json migrate": "restore",
-      "app/jobs.batch.json nightly-1": "skip:owned-by-controller",
+      "app/jobs.batch.json nightly-1": "skip:recreated-by-controller",
       "app/cronjobs.batch.json nightly": "restore",
       "app/statefulsets.apps.json db": "restore",
       "app/daemonsets.apps.json agent": "restore",
       "nodes.json node-1": "skip:non-restorable-type",
       "app/services.json web": "restore",
       "app/services.json external": "restore",
-      "app/endpoints.json web": "skip:service-endpoints",
+      "app/endpoints.json web": "skip:recreated-by-controller",
       "app/endpoints.json external": "restore",
-      "app/endpointslices.discovery.k8s.io.json web-x": "skip:owned-by-controller",
-      "app/endpointslices.discovery.k8s.io.json external-x": "skip:owned-by-controller",
+      "app/endpointslices.discovery.k8s.io.json web-x": "skip:recreated-by-controller",
+      "app/endpointslices.discovery.k8s.io.json external-x": "skip:recreated-by-controller",
     });
     const pod = decisions["app/pods.json web-1-abc"];
     expect(pod?.action === "skip" && pod.reason).toBe(
-      "controlled by ReplicaSet web-1, which is in the snapshot; its controller re-creates it",
+      "re-created from ReplicaSet web-1: the ReplicaSet controller creates its pods from its pod template",
+    );
+    const endpoints = decisions["app/endpoints.json web"];
+    expect(endpoints?.action === "skip" && endpoints.reason).toBe(
+      "re-created from Service web: the endpoints controller keeps the Endpoints of a Service with a selector",
     );
   });
 
@@ -337,7 +365,7 @@ describe("decideObject: objects a controller in the snapshot re-creates", () => 
     // Assert
     if (d?.action !== "restore") throw new Error("expected a restore");
     expect(d.object.metadata?.ownerReferences).toBeUndefined();
-    expect(d.relink).toEqual([]);
+    expect(d.owners).toEqual([]);
     expect(d.notes).toEqual([
       "ownerReference to Deployment gone dropped: the owner is not in the snapshot, and a reference to a missing owner gets the object garbage-collected",
     ]);
@@ -360,7 +388,7 @@ describe("decideObject: objects a controller in the snapshot re-creates", () => 
         { ownerReferences: [owner("apps/v1", "Deployment", "gone")] },
       ),
       index,
-      ALL,
+      { filters: ALL },
     );
 
     // Assert
@@ -371,7 +399,7 @@ describe("decideObject: objects a controller in the snapshot re-creates", () => 
     });
   });
 
-  it("removes references to owners in the snapshot and hands them over for re-linking to the new uids", () => {
+  it("removes references to owners in the snapshot and hands them over, to be written with the owners' new uids", () => {
     // Arrange: a ConfigMap a custom resource owns without being its controller
     const s: Snapshot = {
       "app/widgets.example.com.json": [obj("example.com/v1", "Widget", "w", "app")],
@@ -393,26 +421,153 @@ describe("decideObject: objects a controller in the snapshot re-creates", () => 
     };
 
     // Act
-    const d = decideAll(s)["app/configmaps.json w-config"];
+    const d = restoredOf(decideAll(s)["app/configmaps.json w-config"]);
 
     // Assert
-    if (d?.action !== "restore") throw new Error("expected a restore");
     expect(d.object).toEqual({
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: { name: "w-config", namespace: "app" },
       data: { a: "1" },
     });
-    expect(d.relink).toEqual([
+    expect(d.owners).toEqual([
       {
         apiVersion: "example.com/v1",
         kind: "Widget",
         name: "w",
         controller: undefined,
         blockOwnerDeletion: undefined,
+        restored: { id: "example.com\u0000Widget\u0000app\u0000w", file: "app/widgets.example.com.json" },
       },
     ]);
     expect(d.notes).toEqual([expect.stringMatching(/^ownerReference to Secret gone dropped/)]);
+  });
+});
+
+describe("decideObject: an operator's objects come back with their owner", () => {
+  // A custom resource that controls what its operator made for it: credentials, a data volume claim.
+  const db = obj("example.com/v1", "Database", "orders", "shop");
+  const owned = (kind: string, name: string, extra: Record<string, unknown> = {}) =>
+    obj("v1", kind, name, "shop", extra, {
+      ownerReferences: [owner("example.com/v1", "Database", "orders")],
+    });
+  const snapshot: Snapshot = {
+    "shop/databases.example.com.json": [db],
+    "shop/secrets.json": [owned("Secret", "orders-credentials", { type: "Opaque", data: { p: "eA==" } })],
+    "shop/persistentvolumeclaims.json": [owned("PersistentVolumeClaim", "orders-data")],
+    "shop/statefulsets.apps.json": [obj("apps/v1", "StatefulSet", "cache", "shop")],
+  };
+
+  it("restores every object an owner outside RECREATED_BY_CONTROLLERS controls, to be written after it", () => {
+    // Act
+    const decisions = decideAll(snapshot);
+
+    // Assert
+    for (const key of [
+      "shop/secrets.json orders-credentials",
+      "shop/persistentvolumeclaims.json orders-data",
+    ]) {
+      const d = restoredOf(decisions[key]);
+      expect(d.object.metadata?.ownerReferences, key).toBeUndefined();
+      expect(d.owners, key).toEqual([
+        expect.objectContaining({
+          kind: "Database",
+          name: "orders",
+          controller: true,
+          blockOwnerDeletion: true,
+          restored: { id: expect.any(String), file: "shop/databases.example.com.json" },
+        }),
+      ]);
+      expect(d.owners[0]?.linkLater, key).toBeUndefined();
+    }
+  });
+
+  it("restores a StatefulSet's claim before the StatefulSet (its controller would make an empty one) and links it later", () => {
+    // Arrange
+    const claim = obj(
+      "v1",
+      "PersistentVolumeClaim",
+      "data-cache-0",
+      "shop",
+      {},
+      { ownerReferences: [owner("apps/v1", "StatefulSet", "cache")] },
+    );
+
+    // Act
+    const d = restoredOf(
+      decideAll({ ...snapshot, "shop/persistentvolumeclaims.json": [claim] })[
+        "shop/persistentvolumeclaims.json data-cache-0"
+      ],
+    );
+
+    // Assert
+    expect(d.owners).toEqual([
+      expect.objectContaining({ kind: "StatefulSet", name: "cache", linkLater: true }),
+    ]);
+  });
+
+  it("skips a child whose re-creating owner is in the snapshot but not selected, naming the owner to restore", () => {
+    // Arrange
+    const s: Snapshot = {
+      "app/replicasets.apps.json": [obj("apps/v1", "ReplicaSet", "web-1", "app")],
+      "app/pods.json": [
+        obj(
+          "v1",
+          "Pod",
+          "web-1-a",
+          "app",
+          {},
+          { ownerReferences: [owner("apps/v1", "ReplicaSet", "web-1")] },
+        ),
+      ],
+    };
+
+    // Act
+    const d = decideAll(s, { namespaces: [], resources: ["pods"] })["app/pods.json web-1-a"];
+
+    // Assert
+    expect(d).toEqual({
+      action: "skip",
+      rule: "owner-not-restored",
+      reason:
+        "belongs to ReplicaSet web-1, which is in the snapshot but not restored by this run; restoring ReplicaSet web-1 re-creates it (the ReplicaSet controller creates its pods from its pod template)",
+    });
+  });
+
+  it("follows re-creation up the chain: pods of a ReplicaSet whose Deployment is not restored are not re-created", () => {
+    // Arrange
+    const s: Snapshot = {
+      "app/deployments.apps.json": [obj("apps/v1", "Deployment", "web", "app")],
+      "app/replicasets.apps.json": [
+        obj(
+          "apps/v1",
+          "ReplicaSet",
+          "web-1",
+          "app",
+          {},
+          { ownerReferences: [owner("apps/v1", "Deployment", "web")] },
+        ),
+      ],
+      "app/pods.json": [
+        obj(
+          "v1",
+          "Pod",
+          "web-1-a",
+          "app",
+          {},
+          { ownerReferences: [owner("apps/v1", "ReplicaSet", "web-1")] },
+        ),
+      ],
+    };
+
+    // Act
+    const all = decideAll(s);
+    const withoutDeployments = decideAll(s, { namespaces: [], resources: ["replicasets.apps", "pods"] });
+
+    // Assert
+    expect(outcome(all["app/pods.json web-1-a"])).toBe("skip:recreated-by-controller");
+    expect(outcome(withoutDeployments["app/replicasets.apps.json web-1"])).toBe("skip:owner-not-restored");
+    expect(outcome(withoutDeployments["app/pods.json web-1-a"])).toBe("skip:owner-not-restored");
   });
 });
 
@@ -520,11 +675,44 @@ describe("decideObject: objects every new cluster makes for itself", () => {
       "skip:service-account-token-secrets",
     ],
     ["app/secrets.json", obj("v1", "Secret", "db", "app", { type: "Opaque" }), "restore"],
+    [
+      "apiservices.apiregistration.k8s.io.json",
+      obj("apiregistration.k8s.io/v1", "APIService", "v1.apps", undefined, {
+        spec: { group: "apps", version: "v1", service: null },
+      }),
+      "skip:local-api-service",
+    ],
+    [
+      "apiservices.apiregistration.k8s.io.json",
+      obj("apiregistration.k8s.io/v1", "APIService", "v1.example.com", undefined, {
+        spec: { group: "example.com", version: "v1" },
+      }),
+      "skip:local-api-service",
+    ],
+    [
+      "apiservices.apiregistration.k8s.io.json",
+      obj("apiregistration.k8s.io/v1", "APIService", "v1beta1.custom.metrics.k8s.io", undefined, {
+        spec: { group: "custom.metrics.k8s.io", service: { namespace: "monitoring", name: "adapter" } },
+      }),
+      "restore",
+    ],
+    [
+      "kube-system/pods.json",
+      obj(
+        "v1",
+        "Pod",
+        "etcd-node-1",
+        "kube-system",
+        {},
+        { annotations: { "kubernetes.io/config.mirror": "x" } },
+      ),
+      "skip:mirror-pod",
+    ],
   ];
 
   it.each(cases)("%s %j → %s", (key, object, expected) => {
     // Act
-    const d = decideObject(file(key), deepFreeze(object), indexOf({ [key]: [object] }), ALL);
+    const d = decideObject(file(key), deepFreeze(object), indexOf({ [key]: [object] }), { filters: ALL });
 
     // Assert
     expect(outcome(d)).toBe(expected);
@@ -534,7 +722,7 @@ describe("decideObject: objects every new cluster makes for itself", () => {
 
 describe("decideObject: what a new cluster must assign is removed", () => {
   const restored = (key: string, o: KubeObject) => {
-    const d = decideObject(file(key), deepFreeze(o), indexOf({ [key]: [o] }), ALL);
+    const d = decideObject(file(key), deepFreeze(o), indexOf({ [key]: [o] }), { filters: ALL });
     if (d.action !== "restore") throw new Error(`expected a restore, got ${d.rule}`);
     return d;
   };
@@ -636,7 +824,171 @@ describe("decideObject: what a new cluster must assign is removed", () => {
   });
 });
 
-describe("decideObject: --namespace, --resource and --selector", () => {
+describe("decideObject: never endanger another cluster's disks", () => {
+  const pv = (policy?: string) =>
+    obj("v1", "PersistentVolume", "pv", undefined, {
+      spec: {
+        capacity: { storage: "1Gi" },
+        csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-0abc" },
+        ...(policy ? { persistentVolumeReclaimPolicy: policy } : {}),
+      },
+    });
+  const decide = (o: KubeObject, options: Omit<DecideOptions, "filters"> = {}) =>
+    restoredOf(
+      decideObject(
+        file("persistentvolumes.json"),
+        deepFreeze(o),
+        indexOf({ "persistentvolumes.json": [o] }),
+        {
+          filters: ALL,
+          ...options,
+        },
+      ),
+    );
+
+  it("restores a Delete (or Recycle) volume with Retain, and says what changed and why", () => {
+    // Act
+    const deleted = decide(pv("Delete"));
+    const recycled = decide(pv("Recycle"));
+
+    // Assert
+    expect(deleted.object.spec).toMatchObject({ persistentVolumeReclaimPolicy: "Retain" });
+    expect(deleted.notes).toEqual([
+      "pv-reclaim-retain: spec.persistentVolumeReclaimPolicy Delete → Retain: the old cluster may still use the same disk: deleting this claim in the new cluster must not delete it (--keep-reclaim-policy keeps the snapshot's policy)",
+    ]);
+    expect(recycled.object.spec).toMatchObject({ persistentVolumeReclaimPolicy: "Retain" });
+  });
+
+  it("leaves Retain and an absent policy alone, and keeps Delete with --keep-reclaim-policy", () => {
+    // Act + Assert
+    expect(decide(pv("Retain")).notes).toEqual([]);
+    expect(decide(pv()).object.spec).not.toHaveProperty("persistentVolumeReclaimPolicy");
+    const kept = decide(pv("Delete"), { keepReclaimPolicy: true });
+    expect(kept.object.spec).toMatchObject({ persistentVolumeReclaimPolicy: "Delete" });
+    expect(kept.notes).toEqual([]);
+  });
+});
+
+describe("decideObject: what the new cluster's controllers maintain is left to them", () => {
+  it("leaves out a Deployment's revision and a Namespace's name label, and keeps the user's annotations", () => {
+    // Arrange
+    const deployment = obj(
+      "apps/v1",
+      "Deployment",
+      "web",
+      "app",
+      { spec: { replicas: 2 } },
+      { annotations: { "deployment.kubernetes.io/revision": "3", "example.com/team": "shop" } },
+    );
+    const namespace = ns("app", { "kubernetes.io/metadata.name": "app" });
+
+    // Act
+    const d = restoredOf(
+      decideObject(
+        file("app/deployments.apps.json"),
+        deepFreeze(deployment),
+        indexOf({ "app/deployments.apps.json": [deployment] }),
+        { filters: ALL },
+      ),
+    );
+    const n = restoredOf(
+      decideObject(
+        file("namespaces.json"),
+        deepFreeze(namespace),
+        indexOf({ "namespaces.json": [namespace] }),
+        {
+          filters: ALL,
+        },
+      ),
+    );
+
+    // Assert
+    expect(d.object.metadata).toEqual({
+      name: "web",
+      namespace: "app",
+      annotations: { "example.com/team": "shop" },
+    });
+    expect(n.object.metadata).toEqual({ name: "app" });
+  });
+});
+
+describe("decideObject: --namespace-mappings moves objects after the filters", () => {
+  const snapshot: Snapshot = {
+    "namespaces.json": [ns("shop", { team: "a" }), ns("kube-system"), ns("other")],
+    "shop/configmaps.json": [obj("v1", "ConfigMap", "settings", "shop", { data: { a: "1" } })],
+    "shop/rolebindings.rbac.authorization.k8s.io.json": [
+      obj("rbac.authorization.k8s.io/v1", "RoleBinding", "builder-reads", "shop", {
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" },
+        subjects: [
+          { kind: "ServiceAccount", name: "builder", namespace: "shop" },
+          { kind: "ServiceAccount", name: "ci", namespace: "other" },
+          { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "jane" },
+        ],
+      }),
+    ],
+    "clusterrolebindings.rbac.authorization.k8s.io.json": [
+      obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "shop-viewers", undefined, {
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+        subjects: [{ kind: "ServiceAccount", name: "builder", namespace: "shop" }],
+      }),
+    ],
+    "kube-system/configmaps.json": [obj("v1", "ConfigMap", "addon", "kube-system")],
+  };
+  const mappings = new Map([
+    ["shop", "shop-restored"],
+    ["kube-system", "old-system"],
+  ]);
+
+  it("moves namespaced objects, Namespaces and binding subjects, and reports where each came from", () => {
+    // Act
+    const decisions = decideAll(snapshot, { filters: ALL, namespaceMappings: mappings });
+
+    // Assert
+    const settings = restoredOf(decisions["shop/configmaps.json settings"]);
+    expect(settings.object.metadata).toEqual({ name: "settings", namespace: "shop-restored" });
+    expect(settings.target).toEqual({ namespace: "shop-restored", name: "settings" });
+    expect(settings.mappedFrom).toBe("shop");
+    const namespace = restoredOf(decisions["namespaces.json shop"]);
+    expect(namespace.object.metadata).toEqual({ name: "shop-restored", labels: { team: "a" } });
+    expect(namespace.mappedFrom).toBe("shop");
+    expect(
+      restoredOf(decisions["shop/rolebindings.rbac.authorization.k8s.io.json builder-reads"]).object.subjects,
+    ).toEqual([
+      { kind: "ServiceAccount", name: "builder", namespace: "shop-restored" },
+      { kind: "ServiceAccount", name: "ci", namespace: "other" },
+      { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "jane" },
+    ]);
+    const crb = restoredOf(decisions["clusterrolebindings.rbac.authorization.k8s.io.json shop-viewers"]);
+    expect(crb.object.subjects).toEqual([
+      { kind: "ServiceAccount", name: "builder", namespace: "shop-restored" },
+    ]);
+    expect(crb.mappedFrom).toBeUndefined();
+    // A built-in namespace that is moved is an ordinary namespace in the new cluster.
+    expect(restoredOf(decisions["namespaces.json kube-system"]).target.name).toBe("old-system");
+    expect(restoredOf(decisions["kube-system/configmaps.json addon"]).target.namespace).toBe("old-system");
+    expect(restoredOf(decisions["namespaces.json other"]).mappedFrom).toBeUndefined();
+  });
+
+  it("filters by the snapshot's names first (--namespace shop), then maps", () => {
+    // Act
+    const decisions = decideAll(snapshot, {
+      filters: { namespaces: ["shop"], resources: [] },
+      namespaceMappings: mappings,
+    });
+
+    // Assert
+    const restored = Object.entries(decisions)
+      .filter(([, d]) => d.action === "restore")
+      .map(([k, d]) => `${k} → ${restoredOf(d).target.namespace ?? ""}/${restoredOf(d).target.name}`);
+    expect(restored).toEqual([
+      "namespaces.json shop → /shop-restored",
+      "shop/configmaps.json settings → shop-restored/settings",
+      "shop/rolebindings.rbac.authorization.k8s.io.json builder-reads → shop-restored/builder-reads",
+    ]);
+  });
+});
+
+describe("decideObject: --namespace, --resource, --name and --selector", () => {
   const snapshot: Snapshot = {
     "namespaces.json": [ns("app-1"), ns("app-2")],
     "customresourcedefinitions.apiextensions.k8s.io.json": [
@@ -722,38 +1074,29 @@ describe("decideObject: --namespace, --resource and --selector", () => {
     expect(outcome(notEqual["namespaces.json app-2"])).toBe("skip:not-selected");
   });
 
-  it("rejects a selector term it does not understand", () => {
-    expect(() => parseSelector("app in (web)")).toThrow(/not a label selector term/);
-    expect(parseSelector("a=1, b==2,c!=3,d,!e")).toEqual([
-      { key: "a", op: "=", value: "1" },
-      { key: "b", op: "=", value: "2" },
-      { key: "c", op: "!=", value: "3" },
-      { key: "d", op: "exists" },
-      { key: "e", op: "!exists" },
+  it("--name selects objects by name globs; the namespace they need comes along", () => {
+    // Act
+    const decisions = decideAll(snapshot, { namespaces: [], resources: [], names: ["w*", "data"] });
+
+    // Assert
+    const restored = Object.entries(decisions)
+      .filter(([, d]) => d.action === "restore")
+      .map(([k]) => k);
+    expect(restored).toEqual([
+      "namespaces.json app-1",
+      "namespaces.json app-2",
+      "customresourcedefinitions.apiextensions.k8s.io.json widgets.example.com",
+      "persistentvolumes.json pv-1",
+      "app-1/persistentvolumeclaims.json data",
+      "app-1/widgets.example.com.json w",
+      "app-1/configmaps.json web",
+      "app-2/configmaps.json web",
     ]);
-  });
-});
-
-describe("differences: is the snapshot's object contained in the live one?", () => {
-  it("accepts server defaults and controller fields in the live object", () => {
-    const desired = { metadata: { name: "a", labels: { x: "1" } }, spec: { containers: [{ name: "c" }] } };
-    const live = {
-      metadata: { name: "a", labels: { x: "1" }, uid: "u", resourceVersion: "9" },
-      spec: { containers: [{ name: "c", imagePullPolicy: "Always" }], dnsPolicy: "ClusterFirst" },
-      status: { phase: "Pending" },
-    };
-    expect(differences(desired, live)).toEqual([]);
-  });
-
-  it("names the fields that differ, lists that differ in length, and missing fields", () => {
-    const desired = { data: { color: "blue", size: "L" }, items: [1, 2], spec: { a: { b: 1 } } };
-    const live = { data: { color: "red" }, items: [1], spec: {} };
-    expect(differences(desired, live)).toEqual(["data.color", "data.size", "items", "spec.a"]);
-  });
-
-  it("treats null, empty maps and empty lists as absent (the API server omits them)", () => {
-    const desired = { metadata: { creationTimestamp: null, annotations: {} }, spec: { volumes: [] } };
-    expect(differences(desired, { metadata: {}, spec: {} })).toEqual([]);
+    expect(decisions["app-1/configmaps.json plain"]).toEqual({
+      action: "skip",
+      rule: "not-selected",
+      reason: "not selected by --name",
+    });
   });
 });
 
@@ -769,7 +1112,16 @@ describe("parseFileKey", () => {
     expect(parseFileKey(key)).toEqual({ key, ...expected });
   });
 
-  it.each(["manifest.json", "app/.configmaps.json.tmp", "a/b/c.json", "notes.txt"])("ignores %s", (key) => {
+  it.each([
+    "manifest.json",
+    "app/.configmaps.json.tmp",
+    "a/b/c.json",
+    "notes.txt",
+    "../configmaps.json",
+    "../../etc/configmaps.json",
+    "/etc/configmaps.json",
+    "app/../configmaps.json",
+  ])("ignores %s", (key) => {
     expect(parseFileKey(key)).toBeUndefined();
   });
 });
