@@ -118,7 +118,7 @@ Commands:
   version              print the version
 
 snapshot options:
-  --kubeconfig FILE          kubeconfig (default: $KUBECONFIG or ~/.kube/config)
+  --kubeconfig FILE          kubeconfig (default: $KUBECONFIG, its files merged as kubectl does, or ~/.kube/config)
   --context NAME             kubeconfig context (default: its current-context)
   --out DIR                  write under DIR (default: ./backups)
   --bucket NAME              write to this S3 bucket instead of a folder

@@ -1,7 +1,7 @@
 // `kube-autosave snapshot`: wire a kubeconfig, a folder or S3 store and the engine; report.
 import pkg from "../../package.json" with { type: "json" };
 import { KubeClient } from "../kube/client.js";
-import { defaultKubeconfigPath, loadKubeconfig } from "../kube/kubeconfig.js";
+import { defaultKubeconfigPaths, loadKubeconfig } from "../kube/kubeconfig.js";
 import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterReader } from "../kube/reader.js";
 import { defaultPrefix, type ProgressEvent, type SnapshotResult, takeSnapshot } from "../snapshot/index.js";
@@ -65,7 +65,7 @@ export function formatSummary(result: SnapshotResult, location: string): string 
 
 /** Runs the snapshot command; returns the exit code. */
 export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<number> {
-  const conn = await loadKubeconfig(cmd.kubeconfig ?? defaultKubeconfigPath(io.env), cmd.context);
+  const conn = await loadKubeconfig(cmd.kubeconfig ?? defaultKubeconfigPaths(io.env), cmd.context);
   const clusterName = cmd.clusterName ?? conn.name.replace(/[^A-Za-z0-9._-]/g, "_");
   const prefix = cmd.prefix ?? defaultPrefix(clusterName);
   const logger = stderrLogger(io);

@@ -15,16 +15,21 @@ export class KubeconfigError extends Error {
   override readonly name = "KubeconfigError";
 }
 
-/** The kubeconfig path kubectl would use: the flag, else $KUBECONFIG's first file, else ~/.kube/config. */
-export function defaultKubeconfigPath(env: Record<string, string | undefined>): string {
-  const fromEnv = env.KUBECONFIG?.split(delimiter).find((p) => p.length > 0);
-  return fromEnv ?? join(env.HOME ?? homedir(), ".kube", "config");
+/**
+ * The kubeconfig files kubectl would read without --kubeconfig: every file of $KUBECONFIG (merged, see
+ * loadKubeconfig), else ~/.kube/config.
+ */
+export function defaultKubeconfigPaths(env: Record<string, string | undefined>): string[] {
+  const fromEnv = [...new Set((env.KUBECONFIG ?? "").split(delimiter).filter((p) => p.length > 0))];
+  return fromEnv.length > 0 ? fromEnv : [join(env.HOME ?? homedir(), ".kube", "config")];
 }
 
 type Mapping = Record<string, unknown>;
 
 /** One entry of `clusters`, `contexts` or `users`: its name, its body, and where it is (for messages). */
 interface Entry {
+  /** The file it comes from: its errors name that file, its relative paths are relative to it. */
+  readonly from: Reader;
   readonly name: string;
   readonly body: Mapping;
   /** e.g. `users[2].user`, for messages about the body's fields. */
@@ -42,40 +47,68 @@ interface Tls {
 /** Impersonation fields: a backup taken as someone else, silently, would be wrong. */
 const IMPERSONATION_FIELDS = ["as", "as-uid", "as-groups", "as-user-extra"] as const;
 
-/** Loads `path`, selects `context` (default: current-context) and returns how to reach that cluster. */
-export async function loadKubeconfig(path: string, context?: string): Promise<ClusterConnection> {
-  if (!existsSync(path)) throw new KubeconfigError(`kubeconfig ${path} does not exist`);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new KubeconfigError(`kubeconfig ${path} cannot be read: ${(err as Error).message}`, { cause: err });
+/**
+ * Loads the kubeconfig, selects `context` (default: current-context) and returns how to reach that
+ * cluster. `path` is one file (--kubeconfig: it must exist) or the files of $KUBECONFIG, merged as kubectl
+ * merges them: files that do not exist are skipped, the first file to define a cluster, context or user
+ * name wins, the first current-context wins, and relative paths are relative to the file that holds them.
+ */
+export async function loadKubeconfig(
+  path: string | readonly string[],
+  context?: string,
+): Promise<ClusterConnection> {
+  const paths = typeof path === "string" ? [path] : path;
+  const existing = typeof path === "string" ? paths : paths.filter((p) => existsSync(p));
+  if (existing.length === 0) {
+    throw new KubeconfigError(
+      paths.length === 1
+        ? `kubeconfig ${paths[0]} does not exist`
+        : `none of the KUBECONFIG files exists (${paths.join(delimiter)})`,
+    );
   }
-  const kc = new Reader(path);
-  const doc = kc.parse(text);
-  const clusters = kc.entries(doc, "clusters", "cluster", true);
-  const contexts = kc.entries(doc, "contexts", "context", true);
-  const users = kc.entries(doc, "users", "user", false);
-  const current = kc.string(doc, "current-context", "");
+  const where = existing.join(delimiter);
+  const clusters = new Map<string, Entry>();
+  const contexts = new Map<string, Entry>();
+  const users = new Map<string, Entry>();
+  let current: string | undefined;
+  for (const file of existing) {
+    if (!existsSync(file)) throw new KubeconfigError(`kubeconfig ${file} does not exist`);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      throw new KubeconfigError(`kubeconfig ${file} cannot be read: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const kc = new Reader(file);
+    const doc = kc.parse(text);
+    mergeFirst(clusters, kc.entries(doc, "clusters", "cluster", true));
+    mergeFirst(contexts, kc.entries(doc, "contexts", "context", true));
+    mergeFirst(users, kc.entries(doc, "users", "user", false));
+    current ??= kc.string(doc, "current-context", "");
+  }
 
   const contextName = context ?? current;
-  if (!contextName) throw new KubeconfigError(`kubeconfig ${path} has no current-context; pass --context`);
+  if (!contextName) throw new KubeconfigError(`kubeconfig ${where} has no current-context; pass --context`);
   const ctx = contexts.get(contextName);
   if (!ctx) {
     const known = [...contexts.keys()];
     throw new KubeconfigError(
-      `kubeconfig ${path} has no context "${contextName}" (contexts: ${known.join(", ") || "none"})`,
+      `kubeconfig ${where} has no context "${contextName}" (contexts: ${known.join(", ") || "none"})`,
     );
   }
-  const clusterName = kc.string(ctx.body, "cluster", ctx.where);
-  if (!clusterName) throw kc.error(`${ctx.where} has no cluster`);
-  const userName = kc.string(ctx.body, "user", ctx.where);
-  if (!userName) throw kc.error(`${ctx.where} has no user`);
+  const clusterName = ctx.from.string(ctx.body, "cluster", ctx.where);
+  if (!clusterName) throw ctx.from.error(`${ctx.where} has no cluster`);
+  const userName = ctx.from.string(ctx.body, "user", ctx.where);
+  if (!userName) throw ctx.from.error(`${ctx.where} has no user`);
   const cluster = clusters.get(clusterName);
   if (!cluster)
-    throw kc.error(`context "${contextName}" names cluster "${clusterName}", which is not defined`);
+    throw ctx.from.error(`context "${contextName}" names cluster "${clusterName}", which is not defined`);
   const user = users.get(userName);
-  if (!user) throw kc.error(`context "${contextName}" names user "${userName}", which is not defined`);
+  if (!user) throw ctx.from.error(`context "${contextName}" names user "${userName}", which is not defined`);
+  const kc = cluster.from;
+  const ku = user.from;
 
   const server = kc.string(cluster.body, "server", cluster.where);
   if (!server) throw kc.error(`cluster "${cluster.name}" has no server`);
@@ -116,24 +149,24 @@ export async function loadKubeconfig(path: string, context?: string): Promise<Cl
 
   const who = `user "${user.name}"`;
   if (present(user.body.username) || present(user.body.password)) {
-    throw kc.error(
+    throw ku.error(
       `${who} sets username/password; basic authentication was removed from Kubernetes in 1.19 — use a token or a client certificate`,
     );
   }
   const impersonation = IMPERSONATION_FIELDS.filter((f) => present(user.body[f]));
   if (impersonation.length > 0) {
-    throw kc.error(
+    throw ku.error(
       `${who} sets ${impersonation.join(", ")} (impersonation); kube-autosave does not act as another identity — use a user that has the access itself`,
     );
   }
   if (present(user.body["token-file"])) {
-    throw kc.error(`${who} sets token-file, which kubectl ignores; the field is tokenFile`);
+    throw ku.error(`${who} sets token-file, which kubectl ignores; the field is tokenFile`);
   }
-  tls.cert = kc.clientMaterial(user, who, "client-certificate");
-  tls.key = kc.clientMaterial(user, who, "client-key");
-  if (tls.cert && !tls.key) throw kc.error(`${who} has a client-certificate but no client-key`);
-  if (tls.key && !tls.cert) throw kc.error(`${who} has a client-key but no client-certificate`);
-  const token = kc.string(user.body, "token", user.where);
+  tls.cert = ku.clientMaterial(user, who, "client-certificate");
+  tls.key = ku.clientMaterial(user, who, "client-key");
+  if (tls.cert && !tls.key) throw ku.error(`${who} has a client-certificate but no client-key`);
+  if (tls.key && !tls.cert) throw ku.error(`${who} has a client-key but no client-certificate`);
+  const token = ku.string(user.body, "token", user.where);
 
   const base = {
     name: contextName,
@@ -141,7 +174,7 @@ export async function loadKubeconfig(path: string, context?: string): Promise<Cl
   };
 
   if (present(user.body.exec) || present(user.body["auth-provider"])) {
-    return await viaClientNode(kc, base, tls, { contextName, server, cluster, user, token });
+    return await viaClientNode(ku, base, tls, { contextName, server, cluster, user, token });
   }
 
   let authHeaders: () => Promise<Record<string, string>>;
@@ -149,16 +182,16 @@ export async function loadKubeconfig(path: string, context?: string): Promise<Cl
     const headers = { authorization: `Bearer ${token}` };
     authHeaders = async () => ({ ...headers });
   } else {
-    const tokenFile = kc.string(user.body, "tokenFile", user.where);
+    const tokenFile = ku.string(user.body, "tokenFile", user.where);
     if (tokenFile) {
-      const file = resolve(kc.dir, tokenFile);
+      const file = resolve(ku.dir, tokenFile);
       let text: string;
       try {
         text = readFileSync(file, "utf8").trim();
       } catch (err) {
-        throw kc.error(`${who} tokenFile ${file} cannot be read (${fsReason(err)})`);
+        throw ku.error(`${who} tokenFile ${file} cannot be read (${fsReason(err)})`);
       }
-      if (!text) throw kc.error(`${who} tokenFile ${file} is empty`);
+      if (!text) throw ku.error(`${who} tokenFile ${file} is empty`);
       // Read per request so a rotated token is used; as kubectl does, a file that is briefly missing or
       // empty (mid-rotation) leaves the last good token in use, and a stale one gets a clear 401.
       let last = text;
@@ -291,7 +324,7 @@ class Reader {
       const first = firstIndex.get(name);
       if (first !== undefined) throw this.error(`${at} has the same name "${name}" as ${list}[${first}]`);
       firstIndex.set(name, i);
-      out.set(name, { name, body: (body ?? {}) as Mapping, where: `${at}.${field}` });
+      out.set(name, { from: this, name, body: (body ?? {}) as Mapping, where: `${at}.${field}` });
     });
     return out;
   }
@@ -338,6 +371,11 @@ class Reader {
     }
     return this.pem(user, owner, `${field}-data`, "data") ?? this.pem(user, owner, field, "file");
   }
+}
+
+/** Adds the entries whose names `into` does not have yet (kubectl: the first file to set a name wins). */
+function mergeFirst(into: Map<string, Entry>, from: Map<string, Entry>): void {
+  for (const [name, entry] of from) if (!into.has(name)) into.set(name, entry);
 }
 
 function isMapping(v: unknown): v is Mapping {

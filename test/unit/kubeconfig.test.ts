@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultKubeconfigPath, KubeconfigError, loadKubeconfig } from "../../src/kube/kubeconfig.js";
+import { defaultKubeconfigPaths, KubeconfigError, loadKubeconfig } from "../../src/kube/kubeconfig.js";
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -98,10 +98,67 @@ async function failure(
   return { path, message };
 }
 
-describe("defaultKubeconfigPath", () => {
-  it("takes $KUBECONFIG's first non-empty entry, else ~/.kube/config", () => {
-    expect(defaultKubeconfigPath({ KUBECONFIG: ":/a/b:/c", HOME: "/h" })).toBe("/a/b");
-    expect(defaultKubeconfigPath({ HOME: "/h" })).toBe("/h/.kube/config");
+describe("defaultKubeconfigPaths", () => {
+  it("takes every non-empty entry of $KUBECONFIG once, in order, else ~/.kube/config", () => {
+    expect(defaultKubeconfigPaths({ KUBECONFIG: ":/a/b:/c:/a/b", HOME: "/h" })).toEqual(["/a/b", "/c"]);
+    expect(defaultKubeconfigPaths({ HOME: "/h" })).toEqual(["/h/.kube/config"]);
+  });
+});
+
+describe("loadKubeconfig: several KUBECONFIG files, merged as kubectl merges them", () => {
+  it("takes the first current-context, the first definition of each name, and paths relative to each file", async () => {
+    const a = await dir();
+    const b = await dir();
+    await writeFile(join(b, "ca.crt"), CA_PEM);
+    const first = await write(a, {
+      "current-context": "prod",
+      contexts: [{ name: "prod", context: { cluster: "prod", user: "admin" } }],
+      users: [{ name: "admin", user: { token: TOKEN } }],
+    });
+    const second = await write(b, {
+      "current-context": "ignored",
+      clusters: [
+        { name: "prod", cluster: { server: "https://prod.example:6443", "certificate-authority": "ca.crt" } },
+      ],
+      contexts: [{ name: "prod", context: { cluster: "other", user: "nobody" } }],
+      users: [{ name: "admin", user: { token: "second-file-token" } }],
+    });
+
+    const conn = await loadKubeconfig([join(a, "missing.yaml"), first, second]);
+
+    expect(conn.name).toBe("prod");
+    expect(conn.server).toBe("https://prod.example:6443");
+    expect(conn.ca?.toString()).toBe(CA_PEM);
+    expect(await conn.authHeaders()).toEqual({ authorization: `Bearer ${TOKEN}` });
+  });
+
+  it("names every file when none of them exists", async () => {
+    const d = await dir();
+    const err = await loadKubeconfig([join(d, "x"), join(d, "y")]).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(KubeconfigError);
+    expect((err as Error).message).toBe(
+      `none of the KUBECONFIG files exists (${join(d, "x")}:${join(d, "y")})`,
+    );
+  });
+
+  it("names the file an error is in", async () => {
+    const a = await dir();
+    const b = await dir();
+    const first = await write(a, {
+      "current-context": "ctx",
+      contexts: [{ name: "ctx", context: { cluster: "c", user: "u" } }],
+    });
+    const second = await write(b, {
+      clusters: [{ name: "c", cluster: { server: "http://plain.example" } }],
+      users: [{ name: "u", user: { token: TOKEN } }],
+    });
+
+    const err = await loadKubeconfig([first, second]).catch((e: unknown) => e);
+
+    expect((err as Error).message).toBe(
+      `kubeconfig ${second}: cluster "c" server must be https:// (got http:)`,
+    );
   });
 });
 
