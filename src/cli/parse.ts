@@ -2,6 +2,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { parseSelector, SelectorError } from "../restore/selector.js";
 import { type ResourceFilters, validateFilters } from "../snapshot/filters.js";
+import type { ObjectLockRetention } from "../snapshot/ports.js";
 
 /** Bad flags or arguments; the message names each problem. Exit code 2. */
 export class UsageError extends Error {
@@ -21,6 +22,8 @@ export type Target =
       readonly endpoint?: string | undefined;
       readonly region?: string | undefined;
       readonly sse?: SseSettings | undefined;
+      /** S3 Object Lock retention of every object written inside a snapshot (snapshot only). */
+      readonly objectLock?: ObjectLockRetention | undefined;
     };
 
 export interface SnapshotCommand {
@@ -123,9 +126,13 @@ snapshot options:
   --out DIR                  write under DIR (default: ./backups)
   --bucket NAME              write to this S3 bucket instead of a folder
     --endpoint URL           S3-compatible endpoint (path-style addressing)
-    --region REGION          S3 region (default: $AWS_REGION)
+    --region REGION          S3 region (default: $AWS_REGION, else the AWS profile's region, else us-east-1)
     --sse AES256|aws:kms     server-side encryption of every object
     --kms-key-id ID          KMS key for --sse aws:kms (default: the bucket's AWS-managed key)
+    --object-lock MODE       S3 Object Lock, governance or compliance: every object of the snapshot
+                             is written with that mode and a retain-until date (the bucket must
+                             have Object Lock enabled); needs --object-lock-days
+    --object-lock-days N     days each object stays locked, 1-36500
   --prefix P                 key prefix (default: kube-aws/clusters/<cluster-name>/backup)
   --cluster-name NAME        name recorded in the manifest and prefix (default: the context name)
   --include-namespaces L     comma-separated namespace globs (default: *)
@@ -188,6 +195,8 @@ const SNAPSHOT_OPTIONS = {
   region: { type: "string" },
   sse: { type: "string" },
   "kms-key-id": { type: "string" },
+  "object-lock": { type: "string" },
+  "object-lock-days": { type: "string" },
   prefix: { type: "string" },
   "cluster-name": { type: "string" },
   "include-namespaces": { type: "string", multiple: true },
@@ -342,11 +351,15 @@ function parseTarget(
     region?: string;
     sse?: string;
     "kms-key-id"?: string;
+    "object-lock"?: string;
+    "object-lock-days"?: string;
   },
   env: Record<string, string | undefined>,
   problems: string[],
 ): Target {
-  const s3Only = (["endpoint", "region", "sse", "kms-key-id"] as const).filter((k) => v[k] !== undefined);
+  const s3Only = (
+    ["endpoint", "region", "sse", "kms-key-id", "object-lock", "object-lock-days"] as const
+  ).filter((k) => v[k] !== undefined);
   if (v.bucket === undefined) {
     for (const k of s3Only) problems.push(`--${k} only applies with --bucket`);
     return { kind: "dir", dir: v.out ?? "./backups" };
@@ -372,13 +385,38 @@ function parseTarget(
   else if (v.sse !== undefined) problems.push(`--sse must be AES256 or aws:kms (got "${v.sse}")`);
   if (v["kms-key-id"] !== undefined && v.sse !== "aws:kms")
     problems.push("--kms-key-id requires --sse aws:kms");
+  const objectLock = parseObjectLock(v["object-lock"], v["object-lock-days"], problems);
   return {
     kind: "s3",
     bucket: v.bucket,
     endpoint: v.endpoint,
     region: v.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
     sse,
+    ...(objectLock ? { objectLock } : {}),
   };
+}
+
+/** S3 allows retention up to 100 years. */
+const MAX_LOCK_DAYS = 36_500;
+
+/** `--object-lock governance|compliance` with `--object-lock-days N` (both, or neither). */
+function parseObjectLock(
+  mode: string | undefined,
+  days: string | undefined,
+  problems: string[],
+): ObjectLockRetention | undefined {
+  if (mode === undefined) {
+    if (days !== undefined) problems.push("--object-lock-days requires --object-lock");
+    return undefined;
+  }
+  const upper = mode.toUpperCase();
+  if (upper !== "GOVERNANCE" && upper !== "COMPLIANCE")
+    problems.push(`--object-lock must be governance or compliance (got "${mode}")`);
+  if (days === undefined) problems.push("--object-lock needs --object-lock-days N (how long objects stay locked)");
+  else if (!/^\d+$/.test(days) || Number(days) < 1 || Number(days) > MAX_LOCK_DAYS)
+    problems.push(`--object-lock-days must be a whole number from 1 to ${MAX_LOCK_DAYS} (got "${days}")`);
+  if (upper !== "GOVERNANCE" && upper !== "COMPLIANCE") return undefined;
+  return { mode: upper, days: Number(days ?? 0) };
 }
 
 const S3_LOCATION_OPTIONS = {

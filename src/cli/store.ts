@@ -3,6 +3,7 @@
 import { join, resolve } from "node:path";
 import type { SnapshotStore } from "../snapshot/ports.js";
 import { FsStore } from "../stores/fs.js";
+import { s3Region } from "./aws-region.js";
 import type { CliIo } from "./main.js";
 import type { Target } from "./parse.js";
 
@@ -26,7 +27,7 @@ export async function openStore(
     AWS_SESSION_TOKEN: sessionToken,
   } = io.env;
   const client = createS3Client({
-    region: target.region ?? "us-east-1",
+    region: await s3Region(target.region, io.env),
     // Keys in the CLI's environment win; otherwise the SDK's chain (profiles, SSO, instance roles).
     ...(accessKeyId && secretAccessKey
       ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
@@ -34,7 +35,13 @@ export async function openStore(
     ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
   });
   return {
-    store: new S3Store({ client, bucket: target.bucket, prefix, ...(target.sse ? { sse: target.sse } : {}) }),
+    store: new S3Store({
+      client,
+      bucket: target.bucket,
+      prefix,
+      ...(target.sse ? { sse: target.sse } : {}),
+      ...(target.objectLock ? { objectLock: target.objectLock } : {}),
+    }),
     close: () => client.destroy(),
   };
 }
