@@ -1,9 +1,19 @@
-// The synthetic clusters of the benchmark: N objects spread evenly over M namespaces, in the mix a
-// real application cluster has (config and secrets with 1-4 KB payloads, workloads, services, RBAC,
-// custom resources), created fast with parallel POSTs as admin, then left to the controllers to settle.
+// The synthetic clusters of the benchmark. A "mix" size is N objects spread evenly over M namespaces, in
+// the mix a real application cluster has (config and secrets with 1-4 KB payloads, workloads, services,
+// RBAC, custom resources); the "heavy" size is few but big objects (bench/heavy.ts). Both are created fast
+// with parallel POSTs as admin, then left to the controllers to settle.
 import { createHash } from "node:crypto";
 import { WIDGET_CRD } from "../test/support/fixtures.js";
 import type { Cluster } from "../test/support/testbed.js";
+import {
+  benchNamespace,
+  HEAVY,
+  HEAVY_OBJECTS,
+  heavyCrdNames,
+  heavyCrds,
+  heavyCustomResources,
+  helmReleases,
+} from "./heavy.js";
 
 /** Share of each kind in every namespace (sums to 1); the rounding remainder goes to config maps. */
 export const OBJECT_MIX = [
@@ -32,9 +42,27 @@ const COLLECTION: Record<Kind, string> = {
 };
 
 export interface Size {
+  /** "mix": the application mix below; "heavy": Helm releases and CRDs with big schemas (heavy.ts). */
+  readonly kind: "mix" | "heavy";
+  /** As given to --sizes, normalised: 2k, 10k, 50k, 200:4, heavy. */
+  readonly name: string;
   /** Objects the benchmark creates (the controllers add their own on top). */
   readonly objects: number;
   readonly namespaces: number;
+}
+
+export const HEAVY_SIZE: Size = {
+  kind: "heavy",
+  name: "heavy",
+  objects: HEAVY_OBJECTS,
+  namespaces: HEAVY.namespaces,
+};
+
+/** A mix size's name: objects in k when round, the namespaces only when not the default. */
+export function mixSize(objects: number, namespaces = namespacesFor(objects)): Size {
+  const count = objects % 1000 === 0 ? `${objects / 1000}k` : String(objects);
+  const name = namespaces === namespacesFor(objects) ? count : `${count}:${namespaces}`;
+  return { kind: "mix", name, objects, namespaces };
 }
 
 /** Namespaces per size of the issue (20 / 100 / 200); other sizes get one namespace per 100 objects, 200 at most. */
@@ -204,7 +232,7 @@ function objectOf(kind: Kind, ns: string, i: number): object {
 
 /** Names of the namespaces of a size. */
 export function namespaceNames(size: Size): string[] {
-  return Array.from({ length: size.namespaces }, (_, i) => `bench-${String(i).padStart(3, "0")}`);
+  return Array.from({ length: size.namespaces }, (_, i) => benchNamespace(i));
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight. */
@@ -221,7 +249,7 @@ async function pool<T>(
 }
 
 /** POSTs one object, retrying what a busy API server answers (429, 5xx, resets); 409 means it exists. */
-async function create(cluster: Cluster, path: string, body: object): Promise<void> {
+async function create(cluster: Cluster, path: string, body: object | string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       const res = await cluster.api("POST", path, body);
@@ -245,49 +273,116 @@ export async function countObjects(cluster: Cluster, collection: string): Promis
 
 export interface PopulateReport {
   readonly created: number;
+  /** Bytes of the JSON bodies POSTed (the heavy size's 300+ MB is checked against this). */
+  readonly bytesCreated: number;
   readonly createSeconds: number;
   readonly settleSeconds: number;
   readonly createConcurrency: number;
 }
 
+interface Options {
+  readonly concurrency: number;
+  readonly log: (line: string) => void;
+}
+
+/** What a size creates after its namespaces, in order; bodies are built when sent. */
+type Creation = { readonly path: string; readonly body: () => object | string };
+
 /**
- * Creates the CRD, the namespaces and `size.objects` objects, then waits until the controllers made
- * what they own (a ReplicaSet per Deployment, Endpoints and an EndpointSlice per Service) and went quiet.
+ * Creates the size's objects (CRDs first, established before their resources), then waits until the
+ * controllers made what they own (a ReplicaSet per Deployment, Endpoints and an EndpointSlice per
+ * Service, a service account and a config map per namespace) and went quiet.
  */
-export async function populate(
-  cluster: Cluster,
-  size: Size,
-  options: { concurrency: number; log: (line: string) => void },
-): Promise<PopulateReport> {
+export async function populate(cluster: Cluster, size: Size, options: Options): Promise<PopulateReport> {
   const started = performance.now();
-  await create(cluster, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", WIDGET_CRD);
-  await cluster.kubectl(["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=60s"]);
-  const namespaces = namespaceNames(size);
-  await pool(namespaces, options.concurrency, (name) =>
-    create(cluster, "/api/v1/namespaces", {
+  const crds = size.kind === "heavy" ? heavyCrds() : [{ path: CRDS, body: () => WIDGET_CRD }];
+  let bytesCreated = await createAll(cluster, crds, options, "CRDs");
+  await waitEstablished(cluster, size.kind === "heavy" ? heavyCrdNames() : ["widgets.example.com"]);
+  const namespaces = namespaceNames(size).map((name) => ({
+    path: "/api/v1/namespaces",
+    body: () => ({
       apiVersion: "v1",
       kind: "Namespace",
-      metadata: { name, labels: { "bench.kube-autosave.io/size": String(size.objects) } },
+      metadata: {
+        name,
+        labels: { "bench.kube-autosave.io/size": size.kind === "heavy" ? "heavy" : String(size.objects) },
+      },
     }),
-  );
-  // Spread the remainder over the first namespaces so the total is exact.
+  }));
+  bytesCreated += await createAll(cluster, namespaces, options, "namespaces");
+  const objects = size.kind === "heavy" ? [...helmReleases(), ...heavyCustomResources()] : mixObjects(size);
+  bytesCreated += await createAll(cluster, objects, options, "objects");
+  const created = performance.now();
+  const owners = {
+    deployments: objects.filter((o) => o.path.endsWith("/deployments")).length,
+    services: objects.filter((o) => o.path.endsWith("/services")).length,
+  };
+  await settle(cluster, owners);
+  return {
+    // The mix's Widget CRD is scaffolding; the heavy size's CRDs are part of what it measures.
+    created: objects.length + (size.kind === "heavy" ? crds.length : 0),
+    bytesCreated,
+    createSeconds: (created - started) / 1000,
+    settleSeconds: (performance.now() - created) / 1000,
+    createConcurrency: options.concurrency,
+  };
+}
+
+const CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+
+/** The mix's objects over its namespaces, the remainder spread over the first ones so the total is exact. */
+function mixObjects(size: Size): Creation[] {
   const perNs = Math.floor(size.objects / size.namespaces);
   const extra = size.objects - perNs * size.namespaces;
-  const objects = namespaces.flatMap((ns, i) => namespaceObjects(ns, perNs + (i < extra ? 1 : 0)));
+  return namespaceNames(size).flatMap((ns, i) =>
+    namespaceObjects(ns, perNs + (i < extra ? 1 : 0)).map(({ path, body }) => ({ path, body: () => body })),
+  );
+}
+
+/** POSTs every item, `concurrency` at a time, logging progress every 10 s; returns the bytes sent. */
+async function createAll(
+  cluster: Cluster,
+  items: Creation[],
+  options: Options,
+  what: string,
+): Promise<number> {
+  const started = performance.now();
   let done = 0;
-  let lastLog = performance.now();
-  await pool(objects, options.concurrency, async ({ path, body }) => {
-    await create(cluster, path, body);
+  let bytes = 0;
+  let lastLog = started;
+  await pool(items, options.concurrency, async ({ path, body }) => {
+    const made = body();
+    const text = typeof made === "string" ? made : JSON.stringify(made);
+    await create(cluster, path, text);
+    bytes += text.length;
     done += 1;
     if (performance.now() - lastLog > 10_000) {
       lastLog = performance.now();
       const rate = done / ((lastLog - started) / 1000);
-      options.log(`  created ${done}/${objects.length} objects (${rate.toFixed(0)}/s)`);
+      options.log(
+        `  created ${done}/${items.length} ${what} (${rate.toFixed(0)}/s, ${(bytes / 1e6).toFixed(0)} MB)`,
+      );
     }
   });
-  const created = performance.now();
-  const deployments = objects.filter((o) => o.path.endsWith("/deployments")).length;
-  const services = objects.filter((o) => o.path.endsWith("/services")).length;
+  return bytes;
+}
+
+/** Waits until every CRD serves its resources (`kubectl wait` fails on CRDs that have no conditions yet). */
+async function waitEstablished(cluster: Cluster, names: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 5 * 60_000;
+  for (const name of names) {
+    for (;;) {
+      const res = await cluster.api("GET", `${CRDS}/${name}`);
+      const conditions: { type: string; status: string }[] = res.body?.status?.conditions ?? [];
+      if (conditions.some((c) => c.type === "Established" && c.status === "True")) break;
+      if (Date.now() > deadline) throw new Error(`CRD ${name} not established after 5 minutes`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Waits until the controllers' objects are all there and their counts stayed the same for 5 s. */
+async function settle(cluster: Cluster, owners: { deployments: number; services: number }): Promise<void> {
   const watched = {
     replicasets: "/apis/apps/v1/replicasets",
     endpointslices: "/apis/discovery.k8s.io/v1/endpointslices",
@@ -307,10 +402,12 @@ export async function populate(
       ),
     ) as Record<keyof typeof watched, number>;
     const complete =
-      counts.replicasets >= deployments && counts.endpointslices >= services && counts.endpoints >= services;
+      counts.replicasets >= owners.deployments &&
+      counts.endpointslices >= owners.services &&
+      counts.endpoints >= owners.services;
     const key = JSON.stringify(counts);
     if (complete && key === previous) {
-      if (Date.now() - stableSince >= 5000) break;
+      if (Date.now() - stableSince >= 5000) return;
     } else {
       previous = key;
       stableSince = Date.now();
@@ -318,11 +415,4 @@ export async function populate(
     if (Date.now() > deadline) throw new Error(`the controllers did not settle: ${key}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const settled = performance.now();
-  return {
-    created: objects.length,
-    createSeconds: (created - started) / 1000,
-    settleSeconds: (settled - created) / 1000,
-    createConcurrency: options.concurrency,
-  };
 }
