@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { verifyEksToken } from "../../src/eks/verify-token.js";
+import { verifyEksToken } from "./verify-token.js";
 
 /** kube-apiserver sends TokenReviews in this version with --authentication-token-webhook-version=v1. */
 const TOKEN_REVIEW_API_VERSION = "authentication.k8s.io/v1";

@@ -12,7 +12,7 @@ import {
   REFRESH_BEFORE_EXPIRY_SECONDS,
   TOKEN_LIFETIME_SECONDS,
 } from "../../src/eks/token.js";
-import { VerifyFailure, verifyEksToken } from "../../src/eks/verify-token.js";
+import { VerifyFailure, verifyEksToken } from "../support/verify-token.js";
 import { createCa, issueCert, type Pki } from "../support/pki.js";
 import { startTokenWebhook, type TokenWebhook } from "../support/token-webhook.js";
 

@@ -1,3 +1,4 @@
+// Test-only (the test bed's EKS token webhook and the token tests): kube-autosave never verifies tokens.
 // The checks aws-iam-authenticator makes on an EKS token before it forwards the URL to STS, plus,
 // when the signing credentials are known (the test bed), the check STS itself makes: recompute the
 // SigV4 signature. It is written with node:crypto, independently of the signer the generator uses,
@@ -10,7 +11,7 @@ import {
   STS_API_VERSION,
   TOKEN_LIFETIME_SECONDS,
   TOKEN_PREFIX,
-} from "./token.js";
+} from "../../src/eks/token.js";
 
 /** Why a token was refused. Fixed strings so logs and tests can grep them; none echoes the token. */
 export const VerifyFailure = {
