@@ -25,9 +25,9 @@ import {
   type Adjustment,
   NAMESPACE_REFERENCES,
   type ObjectMatch,
+  OWNER_REFERENCES_SET_BY_CONTROLLERS,
   RECREATED_BY_CONTROLLERS,
   RESTORE_ADJUSTMENTS,
-  RESTORED_BEFORE_OWNER,
   type RecreatedChild,
   SYSTEM_OBJECT_RULES,
   type TypeRef,
@@ -131,16 +131,11 @@ export interface OwnerLink {
   readonly name: string;
   readonly controller?: boolean | undefined;
   readonly blockOwnerDeletion?: boolean | undefined;
-  /**
-   * The owner's identity and file in the snapshot when this restore restores it: the object is written
-   * after it (or, with `linkLater`, before it and linked once it exists).
-   */
+  /** The owner's identity and file in the snapshot when this restore restores it: the object is written after it. */
   readonly restored?: { readonly id: string; readonly file: string } | undefined;
-  /** Restored before its owner and linked once the owner exists (RESTORED_BEFORE_OWNER). */
-  readonly linkLater?: boolean | undefined;
 }
 
-function ownerRefs(obj: KubeObject): Omit<OwnerLink, "restored" | "linkLater">[] {
+function ownerRefs(obj: KubeObject): Omit<OwnerLink, "restored">[] {
   const refs = metaOf(obj).meta.ownerReferences;
   if (!Array.isArray(refs)) return [];
   return refs.flatMap((r) => {
@@ -227,6 +222,11 @@ export class SnapshotIndex {
   constructor(options: DecideOptions) {
     this.#options = options;
     this.#selector = selectorOf(options.filters);
+  }
+
+  /** The filters' selector, parsed once. */
+  get selector(): Requirement[] | undefined {
+    return this.#selector;
   }
 
   /** Objects recorded. */
@@ -362,7 +362,7 @@ export function decideObject(
 ): ObjectDecision {
   const notes: string[] = [];
   const { name, namespace } = metaOf(obj);
-  const notSelected = selection(file, obj, options.filters);
+  const notSelected = selection(file, obj, options.filters, index.selector);
   if (notSelected) {
     const needed = index.neededBy(file, name);
     if (needed === 0) return { action: "skip", ...notSelected };
@@ -419,17 +419,20 @@ export function decideObject(
       );
       continue;
     }
-    const linkLater = RESTORED_BEFORE_OWNER.some(
+    const byController = OWNER_REFERENCES_SET_BY_CONTROLLERS.find(
       (e) =>
         e.owner.group === groupOf(o.apiVersion) &&
         e.owner.kind === o.kind &&
         e.child.group === groupOf(obj.apiVersion ?? "") &&
         e.child.kind === obj.kind,
     );
+    if (byController) {
+      notes.push(`ownerReference to ${o.kind} ${o.name} left to its controller: ${byController.reason}`);
+      continue;
+    }
     owners.push({
       ...o,
       restored: index.willExist(found) ? { id: found, file: index.fileOf(found) as string } : undefined,
-      ...(linkLater ? { linkLater } : {}),
     });
   }
 

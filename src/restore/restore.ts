@@ -21,7 +21,6 @@ import {
 import { groupOf, metaOf } from "./object-fields.js";
 import { type PlanStep, planRestore, type RestoreFilters, type SnapshotFile } from "./plan.js";
 import type { ClusterWriter, NotEstablished, ObjectRef, WriteOptions, WriteResult } from "./ports.js";
-import { ADMISSION_TYPES } from "./rules.js";
 import { openSnapshot, RestoreInputError, readListFile } from "./source.js";
 
 export { RestoreInputError } from "./source.js";
@@ -162,14 +161,6 @@ interface LiveOwnerRef {
   readonly blockOwnerDeletion?: true;
 }
 
-/** An object written before its owner (RESTORED_BEFORE_OWNER), linked once the owner exists. */
-interface PendingLink {
-  readonly ref: ObjectRef;
-  readonly kind: string;
-  readonly owners: readonly OwnerLink[];
-  readonly result: ObjectResult;
-}
-
 /** An object waiting for its owner to be written. */
 interface Deferred {
   readonly file: SnapshotFile;
@@ -197,7 +188,6 @@ class RestoreRun {
   readonly #deferred: Deferred[] = [];
   /** Identities of the deferred objects: their own children wait for them. */
   readonly #pendingIds = new Set<string>();
-  readonly #pendingLinks: PendingLink[] = [];
   readonly #ownerUids = new Map<string, Promise<string | undefined>>();
   readonly #objects: ObjectResult[] = [];
   readonly #files: FileResult[] = [];
@@ -273,7 +263,6 @@ class RestoreRun {
     // Pass 2: write, in plan order; owned objects right after their owners; links before admission.
     for (const step of plan.steps) {
       if (this.#aborted) break;
-      if (ADMISSION_TYPES.has(qualifiedResource(step.file))) await this.#linkPending();
       const problem = problems.get(step.file.key);
       if (problem) this.#failFile(step.file, problem);
       else await this.#restoreStep(step, index);
@@ -282,7 +271,6 @@ class RestoreRun {
       await this.#flushDeferred(false);
     }
     await this.#flushDeferred(true);
-    await this.#linkPending();
     return this.#report(manifest);
   }
 
@@ -378,7 +366,7 @@ class RestoreRun {
     const decision = decideObject(file, obj, index, this.#decide);
     if (decision.action === "skip")
       return this.#result(file, obj, { outcome: "skipped", rule: decision.rule, reason: decision.reason });
-    if (decision.owners.some((o) => !o.linkLater && !this.#ownerDone(o))) {
+    if (decision.owners.some((o) => !this.#ownerDone(o))) {
       const id = identity(groupOf(obj.apiVersion), obj.kind, metaOf(obj).namespace, name);
       this.#deferred.push({ file, obj, id, decision });
       this.#pendingIds.add(id);
@@ -396,9 +384,7 @@ class RestoreRun {
   /** Writes the deferred objects whose owners are written; with `final`, every one left (owners that never came). */
   async #flushDeferred(final: boolean): Promise<void> {
     while (this.#deferred.length > 0 && !this.#aborted) {
-      let ready = this.#deferred.filter((d) =>
-        d.decision.owners.every((o) => o.linkLater || this.#ownerDone(o)),
-      );
+      let ready = this.#deferred.filter((d) => d.decision.owners.every((o) => this.#ownerDone(o)));
       if (ready.length === 0) {
         if (!final) return;
         ready = [...this.#deferred]; // an ownership cycle in the snapshot: nothing would ever be ready
@@ -419,13 +405,11 @@ class RestoreRun {
     decision: Extract<ObjectDecision, { action: "restore" }>,
   ): Promise<ObjectResult> {
     const notes = [...decision.notes];
-    // The same array stays on the result: linking adds its notes there later.
-    const withNotes = (r: ObjectResult) => {
+    const result = (fields: Omit<ObjectResult, "resource" | "namespace" | "name" | "mappedFrom">) => {
+      const r = this.#targetResult(file, decision, fields);
       if (notes.length > 0) r.notes = notes;
       return r;
     };
-    const result = (fields: Omit<ObjectResult, "resource" | "namespace" | "name" | "mappedFrom">) =>
-      withNotes(this.#targetResult(file, decision, fields));
     const fail = (message: string, status: number | null = null) =>
       result({ outcome: "failed", status, message });
     const { namespace, name } = decision.target;
@@ -459,20 +443,8 @@ class RestoreRun {
         namespace: mapping.namespaced ? namespace : undefined,
         name,
       };
-      const later = decision.owners.filter((o) => o.linkLater && !this.#ownerDone(o));
-      const now = decision.owners.filter((o) => !later.includes(o));
-      const links = await this.#liveOwnerRefs(now, ref.namespace, notes);
-      const fields = await this.#write(file, ref, decision.object, links, notes);
-      const out = result(fields);
-      if (later.length > 0 && fields.outcome !== "failed" && fields.outcome !== "skipped") {
-        if (this.#opts.dryRun)
-          notes.push(
-            `ownerReferences to ${describeOwners(later)} would be linked once the owners exist (not in a dry run)`,
-          );
-        else this.#pendingLinks.push({ ref, kind, owners: later, result: out });
-        withNotes(out);
-      }
-      return out;
+      const links = await this.#liveOwnerRefs(decision.owners, ref.namespace, notes);
+      return result(await this.#write(file, ref, decision.object, links, notes));
     } catch (err) {
       // Reads that fail after their retries mean the cluster is gone: stop rather than fail every object.
       if (err instanceof ClusterUnreachableError) this.#aborted ??= err.message;
@@ -676,40 +648,6 @@ class RestoreRun {
       for (const l of late) this.#notEstablished.set(l.name, l.message);
     }
     this.#discovery.clear();
-  }
-
-  /** Links the objects restored before their owners (RESTORED_BEFORE_OWNER) to the owners' new uids. */
-  async #linkPending(): Promise<void> {
-    const pending = this.#pendingLinks.splice(0);
-    for (const p of pending) {
-      if (this.#aborted) return;
-      p.result.notes ??= [];
-      const notes = p.result.notes;
-      try {
-        const links = await this.#liveOwnerRefs(p.owners, p.ref.namespace, notes);
-        const live = await this.#cluster.get(p.ref);
-        if (!live) {
-          notes.push(`ownerReferences to ${describeOwners(p.owners)} not linked: the object is gone`);
-          continue;
-        }
-        const linked = await this.#link(p.ref, p.kind, live, links);
-        if (linked === true)
-          notes.push(`ownerReferences to ${describeOwners(links)} re-linked to the owners' new uids`);
-        else if (linked !== false)
-          Object.assign(p.result, {
-            outcome: "failed",
-            status: linked.status,
-            message: `${p.result.outcome}, but re-linking its ownerReferences failed: ${linked.message}`,
-          });
-      } catch (err) {
-        if (err instanceof ClusterUnreachableError) this.#aborted ??= err.message;
-        Object.assign(p.result, {
-          outcome: "failed",
-          status: err instanceof ApiError ? err.status : null,
-          message: `${p.result.outcome}, but re-linking its ownerReferences failed: ${(err as Error).message}`,
-        });
-      }
-    }
   }
 
   /** The owner's uid in the target cluster (cached: owners are looked up once they are written). */

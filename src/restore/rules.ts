@@ -94,11 +94,6 @@ export const RESTORE_ORDER_LAST: readonly OrderEntry[] = [
   { resource: "validatingadmissionpolicybindings.admissionregistration.k8s.io", reason: ADMISSION_REASON },
 ];
 
-/** The admission types of RESTORE_ORDER_LAST: owner references are re-linked before the first of them. */
-export const ADMISSION_TYPES: ReadonlySet<string> = new Set(
-  RESTORE_ORDER_LAST.filter((e) => e.reason === ADMISSION_REASON).map((e) => e.resource),
-);
-
 export const REST_REASON =
   "no dependency of its own: alphabetically between the first types and the workloads";
 
@@ -286,7 +281,7 @@ export interface RecreatedChild {
  * What built-in controllers re-create from an owner that the restore restores: such children are
  * skipped (a restored copy would sit beside the controller's own, or be adopted and deleted). Every other
  * owned object (an operator's Secrets, PVCs, ConfigMaps) is restored, after its owner, with the owner's
- * new uid (RESTORED_BEFORE_OWNER lists the exceptions to "after").
+ * new uid (OWNER_REFERENCES_SET_BY_CONTROLLERS lists the exceptions).
  */
 export const RECREATED_BY_CONTROLLERS: readonly RecreatedChild[] = [
   {
@@ -364,11 +359,10 @@ export const RECREATED_BY_CONTROLLERS: readonly RecreatedChild[] = [
 ];
 
 /**
- * Owned objects restored in their own type's order, before their owner, and linked to the owner's new
- * uid once it exists (before any admission webhook is restored): their owner would make an empty one
- * the moment it exists.
+ * References a built-in controller keeps itself: the child is restored in its own type's order (before
+ * its owner) without that reference, and the owner's controller sets it as its own rules say.
  */
-export const RESTORED_BEFORE_OWNER: readonly {
+export const OWNER_REFERENCES_SET_BY_CONTROLLERS: readonly {
   readonly owner: KindRef;
   readonly child: KindRef;
   readonly reason: string;
@@ -377,7 +371,7 @@ export const RESTORED_BEFORE_OWNER: readonly {
     owner: appsKind("StatefulSet"),
     child: coreKind("PersistentVolumeClaim"),
     reason:
-      "the StatefulSet controller creates a missing claim of its volumeClaimTemplates (empty) as soon as the StatefulSet exists",
+      "the StatefulSet controller sets or removes it by its persistentVolumeClaimRetentionPolicy; the claim comes first, as the controller would create a missing claim empty",
   },
 ];
 

@@ -792,6 +792,64 @@ describe("writes on a bad network: retried like reads, and one that keeps failin
   });
 });
 
+describe("owner references linked before admission webhooks exist", () => {
+  const fixture = fileURLToPath(
+    new URL("../fixtures/restore/webhook-after-links/2026-01-01_00-00-00", import.meta.url),
+  );
+
+  it("writes every owner reference before a webhook that would reject it exists; a StatefulSet's claim comes first, its reference left to the controller", async () => {
+    try {
+      // Act
+      const res = await restoreJson(dst.kubeconfig("admin"), fixture, ["--force"]);
+
+      // Assert
+      expect(res.code).toBe(0);
+      const order = res.report.objects.map(idOf);
+      const owner = "configmaps hooks/app-settings";
+      const owned = "secrets hooks/app-settings-token";
+      const claim = "persistentvolumeclaims hooks/data-db-0";
+      const statefulSet = "statefulsets.apps hooks/db";
+      const webhook = "validatingwebhookconfigurations.admissionregistration.k8s.io /hooks-guard";
+      expect(outcomes(res.report, "created")).toEqual(
+        ["namespaces /hooks", owner, owned, claim, statefulSet, webhook].sort(),
+      );
+      expect(order.indexOf(owner)).toBeLessThan(order.indexOf(owned));
+      expect(order.indexOf(owned)).toBeLessThan(order.indexOf(webhook));
+      expect(order.indexOf(claim)).toBeLessThan(order.indexOf(statefulSet));
+      const configMap = (await dst.api("GET", "/api/v1/namespaces/hooks/configmaps/app-settings")).body;
+      const secret = (await dst.api("GET", "/api/v1/namespaces/hooks/secrets/app-settings-token")).body;
+      expect(secret.metadata.ownerReferences).toEqual([
+        {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          name: "app-settings",
+          uid: configMap.metadata.uid,
+          controller: true,
+        },
+      ]);
+      expect(byId(res.report)[claim].notes).toEqual([
+        "ownerReference to StatefulSet db left to its controller: the StatefulSet controller sets or removes it by its persistentVolumeClaimRetentionPolicy; the claim comes first, as the controller would create a missing claim empty",
+      ]);
+      // The webhook has no backend: a reference written after it would have been refused.
+      const rejected = await eventually("the webhook to refuse updates of the Secret", async () => {
+        const patch = await dst.api(
+          "PATCH",
+          "/api/v1/namespaces/hooks/secrets/app-settings-token",
+          { metadata: { labels: { touched: "yes" } } },
+          "application/merge-patch+json",
+        );
+        return patch.status >= 400 ? patch : undefined;
+      });
+      expect(rejected.body.message).toContain('failed calling webhook "guard.hooks.example.com"');
+    } finally {
+      await dst.api(
+        "DELETE",
+        "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/hooks-guard",
+      );
+    }
+  });
+});
+
 describe("API services", () => {
   const fixture = fileURLToPath(
     new URL("../fixtures/restore/api-service/2026-01-01_00-00-00", import.meta.url),
