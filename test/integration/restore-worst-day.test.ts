@@ -571,6 +571,31 @@ describe("moving and picking: --namespace-mappings and --name", () => {
         .ownerReferences,
     ).toBeUndefined();
   });
+  it("links an object that exists without its owner's reference once the owner is restored", async () => {
+    // Arrange: the --name restore above made the Secret without its owner
+
+    // Act
+    const res = await restoreJson(dst.kubeconfig("admin"), snap, [
+      "--namespace",
+      NS,
+      "--namespace-mappings",
+      `${NS}:ops-named`,
+    ]);
+
+    // Assert
+    expect(res.code).toBe(0);
+    expect(byId(res.report)["secrets ops-named/orders-credentials"]).toMatchObject({
+      outcome: "unchanged",
+      notes: ["ownerReferences to Database orders re-linked to the owners' new uids"],
+    });
+    const db = (await dst.api("GET", "/apis/ops.example.com/v1/namespaces/ops-named/databases/orders")).body;
+    const secret = (await dst.api("GET", "/api/v1/namespaces/ops-named/secrets/orders-credentials")).body;
+    expect(secret.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: "Database", name: "orders", uid: db.metadata.uid, controller: true }),
+    ]);
+    const relink = secret.metadata.managedFields.find((m: any) => m.manager === "kube-autosave-relink");
+    expect(JSON.stringify(relink.fieldsV1)).toContain("ownerReferences");
+  });
 });
 
 describe("snapshot folders that lie: symlinks, `..` keys, corrupt Secrets", () => {

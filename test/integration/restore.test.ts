@@ -50,7 +50,7 @@ async function restoreCli(argv: string[]): Promise<CliRun> {
     if (command.name !== "restore") throw new Error(`parsed as ${command.name}`);
     code = await runRestore(command, io);
   } catch (err) {
-    // main() does this with every error (it does not dispatch `restore` yet).
+    // As main() does with every error; calling runRestore directly keeps UsageError and exit codes apart.
     stderr += `kube-autosave: ${(err as Error).message}\n`;
     code = err instanceof UsageError ? 2 : 1;
   }
