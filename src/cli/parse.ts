@@ -157,7 +157,8 @@ restore options:
   --resource L          only these types (resource or resource.group globs)
   --name L              only objects with these names (comma-separated globs)
   --selector S          only objects matching this label selector (as kubectl -l)
-  --namespace-mappings M  move namespaces: old:new[,old2:new2] (after the filters)
+  --namespace-mappings M
+                        move namespaces, old:new[,old2:new2] (applied after the filters)
   --keep-reclaim-policy keep the snapshot's PV reclaim policy (default: Retain, so the
                         new cluster never deletes a disk the old one may still use)
   --update              apply objects that already exist (server-side apply, manager kube-autosave)
@@ -412,7 +413,8 @@ function parseObjectLock(
   const upper = mode.toUpperCase();
   if (upper !== "GOVERNANCE" && upper !== "COMPLIANCE")
     problems.push(`--object-lock must be governance or compliance (got "${mode}")`);
-  if (days === undefined) problems.push("--object-lock needs --object-lock-days N (how long objects stay locked)");
+  if (days === undefined)
+    problems.push("--object-lock needs --object-lock-days N (how long objects stay locked)");
   else if (!/^\d+$/.test(days) || Number(days) < 1 || Number(days) > MAX_LOCK_DAYS)
     problems.push(`--object-lock-days must be a whole number from 1 to ${MAX_LOCK_DAYS} (got "${days}")`);
   if (upper !== "GOVERNANCE" && upper !== "COMPLIANCE") return undefined;
