@@ -12,9 +12,9 @@ import {
   REFRESH_BEFORE_EXPIRY_SECONDS,
   TOKEN_LIFETIME_SECONDS,
 } from "../../src/eks/token.js";
-import { VerifyFailure, verifyEksToken } from "../support/verify-token.js";
 import { createCa, issueCert, type Pki } from "../support/pki.js";
 import { startTokenWebhook, type TokenWebhook } from "../support/token-webhook.js";
+import { VerifyFailure, verifyEksToken } from "../support/verify-token.js";
 
 // The AWS documentation's example key pair; nothing real.
 const SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
