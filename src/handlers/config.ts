@@ -3,6 +3,7 @@
 
 import { type ResourceFilters, validateFilters } from "../snapshot/filters.js";
 import { defaultPrefix } from "../snapshot/layout.js";
+import type { ObjectLockRetention } from "../snapshot/ports.js";
 
 /** Configuration or event that cannot be used; lists every problem. Nothing was written. */
 export class ConfigError extends Error {
@@ -27,6 +28,8 @@ export interface HandlerConfig {
   /** Prefix template: undefined → kube-aws/clusters/<cluster>/backup; `{cluster}` is replaced. */
   readonly prefix: string | undefined;
   readonly sse: SseConfig | undefined;
+  /** S3 Object Lock retention of every snapshot object (OBJECT_LOCK, OBJECT_LOCK_DAYS); undefined: off. */
+  readonly objectLock: ObjectLockRetention | undefined;
   readonly filters: ResourceFilters;
   readonly pageSize: number;
   readonly concurrency: number;
@@ -77,6 +80,29 @@ function url(name: string, value: string | undefined, problems: string[]): strin
   return undefined;
 }
 
+/**
+ * OBJECT_LOCK (off, governance, compliance; the stack's objectLock param) and OBJECT_LOCK_DAYS (the
+ * retention in days, 1-36500; required with a mode).
+ */
+function objectLockVars(
+  env: Record<string, string | undefined>,
+  problems: string[],
+): ObjectLockRetention | undefined {
+  const raw = (env.OBJECT_LOCK ?? "").trim();
+  const mode = raw.toUpperCase();
+  if (raw === "" || mode === "OFF") return undefined;
+  if (mode !== "GOVERNANCE" && mode !== "COMPLIANCE") {
+    problems.push(`OBJECT_LOCK must be off, governance or compliance (got "${raw}")`);
+    return undefined;
+  }
+  if (env.OBJECT_LOCK_DAYS === undefined || env.OBJECT_LOCK_DAYS === "") {
+    problems.push("OBJECT_LOCK_DAYS is required with OBJECT_LOCK (days each snapshot object stays locked)");
+    return undefined;
+  }
+  const days = intVar(env, "OBJECT_LOCK_DAYS", 0, 1, 36_500, problems);
+  return days === 0 ? undefined : { mode, days };
+}
+
 /** Parses the function's environment. Throws ConfigError naming every bad or missing variable. */
 export function parseHandlerConfig(env: Record<string, string | undefined>): HandlerConfig {
   const problems: string[] = [];
@@ -99,6 +125,7 @@ export function parseHandlerConfig(env: Record<string, string | undefined>): Han
   else if (sseMode !== "" && sseMode !== "none")
     problems.push(`SSE_MODE must be aws:kms, AES256 or none (got "${sseMode}")`);
   if (env.KMS_KEY_ID && sseMode !== "aws:kms") problems.push("KMS_KEY_ID is set but SSE_MODE is not aws:kms");
+  const objectLock = objectLockVars(env, problems);
   const filters: ResourceFilters = {
     includeResources: list(env.INCLUDE_RESOURCES) ?? ["*"],
     excludeResources: list(env.EXCLUDE_RESOURCES) ?? [],
@@ -125,6 +152,7 @@ export function parseHandlerConfig(env: Record<string, string | undefined>): Han
     bucket,
     prefix,
     sse,
+    objectLock,
     filters,
     pageSize,
     concurrency,

@@ -110,6 +110,7 @@ export async function handler(event: unknown, context: InvocationContext): Promi
       bucket: cfg.bucket,
       prefix: request.prefix,
       ...(cfg.sse ? { sse: cfg.sse } : {}),
+      ...(cfg.objectLock ? { objectLock: cfg.objectLock } : {}),
       signal: deadline.signal,
     });
     const result = await takeSnapshot(

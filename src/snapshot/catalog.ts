@@ -233,6 +233,17 @@ function manifestProblems(value: unknown): string[] {
   const totals = value.totals;
   if (!isRecord(totals) || !["files", "items", "bytes"].every((k) => isCount(totals[k])))
     problems.push("has no totals.files/items/bytes");
+  if (!isRecord(value.options)) problems.push("has no options");
+  else if (value.options.objectLock !== undefined && value.options.objectLock !== null) {
+    const lock = value.options.objectLock;
+    if (
+      !isRecord(lock) ||
+      (lock.mode !== "GOVERNANCE" && lock.mode !== "COMPLIANCE") ||
+      !isCount(lock.days) ||
+      lock.days === 0
+    )
+      problems.push("has an options.objectLock that is not a mode (GOVERNANCE, COMPLIANCE) and days");
+  }
   for (const field of ["resources", "skipped", "errors"] as const)
     if (!Array.isArray(value[field])) problems.push(`has no ${field} list`);
   if (Array.isArray(value.resources)) {

@@ -170,6 +170,7 @@ async function snapshotRun(
       excludeNamespaces: options.filters.excludeNamespaces,
       pageSize: options.pageSize,
       raw: options.raw,
+      objectLock: store.objectLock ?? null,
     },
     totals: {
       resourceTypes: resources.length,
@@ -354,25 +355,36 @@ class TypeBackup {
 
   async backup(type: ResourceType): Promise<TypeOutcome> {
     const resource = qualifiedResource(type);
-    const earlierKeys = new Set<string>();
+    // Files of namespaces whose list an earlier attempt finished, by namespace: a restarted list keeps
+    // them and skips those namespaces, so inside a snapshot each key is written once (with S3 Object
+    // Lock a second write would leave a second locked version behind).
+    const kept = new Map<string, KeptFile>();
+    // Keys of an attempt whose files cannot be trusted (its list mixed namespaces): rewritten or removed.
+    const discarded = new Set<string>();
     let byNamespace = false;
     for (let attempt = 1; ; attempt++) {
       const committed: FileSummary[] = [];
       const commits = new CommitQueue(committed);
+      const tally: Tally = new Map();
       let open: ListFileWriter | undefined;
       try {
         const setOpen = (w: ListFileWriter | undefined) => {
           open = w;
         };
-        const counts = byNamespace
-          ? await this.#listByNamespace(type, commits, setOpen)
-          : await this.#list(type, commits, setOpen);
+        const skip = new Set(kept.keys());
+        if (byNamespace) await this.#listByNamespace(type, commits, setOpen, tally, skip);
+        else await this.#list(type, commits, setOpen, tally, skip);
         open = undefined;
         await commits.settle();
-        // Keys an earlier attempt wrote that this one did not (a namespace emptied in between) would be strays.
-        const keys = new Set(committed.map((f) => f.key));
-        for (const key of earlierKeys) if (!keys.has(key)) await this.deps.store.delete(key);
-        this.deps.onProgress?.({ resource, phase: "done", items: counts.stored });
+        const files = [...[...kept.values()].map((k) => k.summary), ...committed];
+        // Keys of a discarded attempt that this one did not write again (a namespace emptied in between).
+        const keys = new Set(files.map((f) => f.key));
+        for (const key of discarded) if (!keys.has(key)) await this.deps.store.delete(key);
+        const stored = files.reduce((n, f) => n + f.items, 0);
+        let notStored = 0;
+        for (const n of tally.values()) notStored += n.notStored;
+        for (const k of kept.values()) notStored += k.tally.notStored;
+        this.deps.onProgress?.({ resource, phase: "done", items: stored });
         return {
           ok: true,
           resource: {
@@ -381,10 +393,10 @@ class TypeBackup {
             resource: type.resource,
             kind: type.kind,
             namespaced: type.namespaced,
-            items: counts.stored,
-            notStored: counts.notStored,
+            items: stored,
+            notStored,
           },
-          files: committed.map((f) => ({
+          files: files.map((f) => ({
             key: keyInSnapshot(this.snapshot, f.key),
             resource,
             namespace: namespaceOfKey(this.snapshot, f.key),
@@ -395,19 +407,27 @@ class TypeBackup {
         };
       } catch (err) {
         if (open) await (open as ListFileWriter).abort().catch(() => undefined);
-        // A commit that fails removes its own temp file or upload; one that succeeds is a file to clean up.
+        // A commit that fails removes its own temp file or upload; one that succeeds is a finished namespace.
         await commits.settle().catch(() => undefined);
-        for (const f of committed) earlierKeys.add(f.key);
         if (err instanceof OutOfOrderError && !byNamespace) {
           this.deps.logger.warn("the list mixes namespaces; listing the type namespace by namespace", {
             resource,
           });
+          // A namespace seen twice means files committed so far may lack items: none of them is kept.
+          for (const f of committed) discarded.add(f.key);
+          for (const k of kept.values()) discarded.add(k.summary.key);
+          kept.clear();
           byNamespace = true;
           attempt -= 1; // not a failure of the server's: it does not count as a restart
           continue;
         }
         const restartable = err instanceof ListExpiredError || err instanceof ListInterruptedError;
         if (restartable && attempt <= MAX_LIST_RESTARTS) {
+          // Each committed file is a namespace the list had finished (namespaces come one after the other).
+          for (const f of committed) {
+            const ns = namespaceOfKey(this.snapshot, f.key) ?? "";
+            kept.set(ns, { summary: f, tally: tally.get(ns) ?? emptyCount() });
+          }
           const why = err instanceof ListExpiredError ? "continue token expired" : "list response broke off";
           this.deps.logger.warn(`${why}; restarting the list`, { resource, attempt });
           this.deps.onProgress?.({ resource, phase: "restarted", items: 0 });
@@ -415,7 +435,8 @@ class TypeBackup {
         }
         if (err instanceof ApiError || restartable || err instanceof OutOfOrderError) {
           // Files of a type that failed must not stay behind looking like a backup of it.
-          for (const key of earlierKeys) await this.deps.store.delete(key);
+          const written = [...discarded, ...[...kept.values()].map((k) => k.summary.key)];
+          for (const key of [...written, ...committed.map((f) => f.key)]) await this.deps.store.delete(key);
           const status = err instanceof ApiError ? err.status : err instanceof ListExpiredError ? 410 : null;
           this.deps.logger.warn("resource type failed", { resource, status, message: err.message });
           this.deps.onProgress?.({ resource, phase: "failed", items: 0 });
@@ -430,22 +451,26 @@ class TypeBackup {
    * Lists the type into its files. Kubernetes serves a cluster-wide list in key order (namespace/name), so
    * each namespace arrives in one run and its file is committed when the next begins. A server that mixes
    * namespaces (some aggregated API servers) throws OutOfOrderError; the type is then listed namespace by
-   * namespace (`#listByNamespace`).
+   * namespace (`#listByNamespace`). Items of the namespaces in `skip` (finished by an earlier attempt) are
+   * not written again; `tally` counts, per namespace, what was read but not stored.
    */
   async #list(
     type: ResourceType,
     commits: CommitQueue,
     setOpen: (w: ListFileWriter | undefined) => void,
+    tally: Tally,
+    skip: ReadonlySet<string>,
     namespace?: string,
-  ): Promise<{ stored: number; notStored: number }> {
+  ): Promise<void> {
     const { store } = this.deps;
     const { filters, raw } = this.options;
     const resource = qualifiedResource(type);
     const isNamespaceType = type.group === "" && type.resource === "namespaces";
     const seen = new Set<string>();
+    // The namespace whose items are arriving (each must arrive in one run, kept ones included).
+    let arriving: string | undefined;
     let current: { namespace: string; writer: ListFileWriter } | undefined;
     let stored = 0;
-    let notStored = 0;
     await this.#pages(type, namespace, async (texts) => {
       // The batch's items of the current namespace, in order: serialised together (ListFileWriter.addAll).
       let run: KubeObject[] = [];
@@ -459,6 +484,13 @@ class TypeBackup {
             `${resource}: a list of namespace ${namespace} returned an item of another`,
             null,
           );
+        if (ns !== arriving) {
+          if (seen.has(ns))
+            throw new OutOfOrderError(`${resource}: the API returned namespace ${ns} out of order`);
+          seen.add(ns);
+          arriving = ns;
+        }
+        if (skip.has(ns)) continue;
         const filterName = type.namespaced ? ns : isNamespaceType ? item.metadata?.name : undefined;
         const cleaned =
           filterName !== undefined && !namespaceIncluded(filters, filterName)
@@ -467,7 +499,7 @@ class TypeBackup {
               ? item
               : cleanObject(item, type);
         if (!cleaned) {
-          notStored += 1;
+          countOf(tally, ns).notStored += 1;
           continue;
         }
         if (current?.namespace !== ns) {
@@ -477,9 +509,6 @@ class TypeBackup {
             setOpen(undefined);
             await commits.add(current.writer);
           }
-          if (seen.has(ns))
-            throw new OutOfOrderError(`${resource}: the API returned namespace ${ns} out of order`);
-          seen.add(ns);
           const key = resourceFileKey(this.snapshot, type, ns || undefined);
           current = { namespace: ns, writer: new ListFileWriter(key, store.openWrite(key)) };
           setOpen(current.writer);
@@ -495,7 +524,6 @@ class TypeBackup {
       setOpen(undefined);
       await commits.add(current.writer);
     }
-    return { stored, notStored };
   }
 
   /** Lists a type one namespace at a time (for servers that mix namespaces in a cluster-wide list). */
@@ -503,7 +531,9 @@ class TypeBackup {
     type: ResourceType,
     commits: CommitQueue,
     setOpen: (w: ListFileWriter | undefined) => void,
-  ): Promise<{ stored: number; notStored: number }> {
+    tally: Tally,
+    skip: ReadonlySet<string>,
+  ): Promise<void> {
     const names: string[] = [];
     await this.#pages(NAMESPACES, undefined, async (texts) => {
       for (const text of texts) {
@@ -511,13 +541,9 @@ class TypeBackup {
         if (typeof name === "string" && namespaceIncluded(this.options.filters, name)) names.push(name);
       }
     });
-    const total = { stored: 0, notStored: 0 };
     for (const ns of names) {
-      const counts = await this.#list(type, commits, setOpen, ns);
-      total.stored += counts.stored;
-      total.notStored += counts.notStored;
+      if (!skip.has(ns)) await this.#list(type, commits, setOpen, tally, skip, ns);
     }
-    return total;
   }
 
   /**
@@ -634,6 +660,31 @@ class CommitQueue {
 function namespaceOfKey(snapshot: string, key: string): string | null {
   const parts = keyInSnapshot(snapshot, key).split("/");
   return parts.length > 1 ? (parts[0] ?? null) : null;
+}
+
+/** What a type's list read in one namespace but did not store (filtered namespace, cleaning rules). */
+interface NamespaceCount {
+  notStored: number;
+}
+
+/** Counts by namespace ("" for cluster-scoped types), for one attempt of a type's list. */
+type Tally = Map<string, NamespaceCount>;
+
+const emptyCount = (): NamespaceCount => ({ notStored: 0 });
+
+function countOf(tally: Tally, namespace: string): NamespaceCount {
+  let count = tally.get(namespace);
+  if (!count) {
+    count = emptyCount();
+    tally.set(namespace, count);
+  }
+  return count;
+}
+
+/** A finished namespace's file that an earlier attempt of a restarted list committed, and its counts. */
+interface KeptFile {
+  readonly summary: FileSummary;
+  readonly tally: NamespaceCount;
 }
 
 /** A cluster-wide list that came back with a namespace's items split in two runs. */

@@ -59,6 +59,12 @@ export function claimKey(snapshot: string): string {
   return `${RUNS_DIR}/${snapshot}.json`;
 }
 
+/** The snapshot a store key lies in (its first segment, when that is a snapshot name), else undefined. */
+export function snapshotOfKey(key: string): string | undefined {
+  const head = key.split("/", 1)[0] ?? "";
+  return key.length > head.length && isSnapshotName(head) ? head : undefined;
+}
+
 /** The key relative to its snapshot folder (what the manifest's `files[].key` holds). */
 export function keyInSnapshot(snapshot: string, key: string): string {
   return key.startsWith(`${snapshot}/`) ? key.slice(snapshot.length + 1) : key;

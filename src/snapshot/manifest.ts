@@ -1,5 +1,6 @@
 // The manifest: the completion marker of a snapshot and the record of what it holds.
 import type { Skipped } from "./discovery.js";
+import type { ObjectLockRetention } from "./ports.js";
 
 export const MANIFEST_API_VERSION = "kube-autosave/v1";
 
@@ -50,6 +51,11 @@ export interface SnapshotManifest {
     readonly excludeNamespaces: readonly string[];
     readonly pageSize: number;
     readonly raw: boolean;
+    /**
+     * The S3 Object Lock retention every object of the snapshot was written with; null when none (absent
+     * in manifests written before locks existed).
+     */
+    readonly objectLock?: ObjectLockRetention | null;
   };
   readonly totals: {
     readonly resourceTypes: number;

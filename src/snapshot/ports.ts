@@ -92,10 +92,37 @@ export interface StoredObjectInfo {
   readonly size: number;
 }
 
+/** S3 Object Lock modes (S3's own names). */
+export type ObjectLockMode = "GOVERNANCE" | "COMPLIANCE";
+
+/** The retention a store gives every object it writes inside a snapshot folder: `mode`, until now + `days`. */
+export interface ObjectLockRetention {
+  readonly mode: ObjectLockMode;
+  readonly days: number;
+}
+
+/** One stored object's lock, as the store reports it. */
+export interface ObjectLockState {
+  /** S3's mode name (GOVERNANCE, COMPLIANCE), as the server returned it. */
+  readonly mode: string;
+  /** ISO 8601. */
+  readonly retainUntil: string;
+}
+
 /** Where snapshots live. Keys are relative to the store's root ("<prefix>" of the layout). */
 export interface SnapshotStore {
+  /**
+   * The retention this store gives each object it writes inside a snapshot folder (recorded in the
+   * manifest); undefined when it locks nothing. Keys inside a snapshot are written once each.
+   */
+  readonly objectLock?: ObjectLockRetention | undefined;
   /** A human-readable location of a key, for messages (s3://bucket/prefix/key, /dir/prefix/key). */
   describe(key: string): string;
+  /**
+   * The lock of an object: its mode and retain-until date, null when it has none (or the store cannot
+   * lock at all), undefined when there is no such key. Only stores that can lock objects have it.
+   */
+  lockOf?(key: string): Promise<ObjectLockState | null | undefined>;
   /** Starts a streamed write of `key`. */
   openWrite(key: string): ObjectWriter;
   /** Writes a small object in one request. */

@@ -1,16 +1,20 @@
 // Checks a stored snapshot against its manifest: every file present with the recorded bytes, sha256 and
 // item count, nothing stored that the manifest does not list, and every file a List of well-formed
 // objects of the right type and namespace. Files are read one at a time (memory: the largest file).
+// On a store that can lock objects (S3), each object's Object Lock is read too, and an object without
+// the retention the manifest says the run used is a problem.
 import { createHash } from "node:crypto";
 import { readManifest, SnapshotReadError } from "./catalog.js";
 import { isRecord } from "./json.js";
 import { claimKey, keyInSnapshot, MANIFEST_FILE, qualifiedResource, resourceFileKey } from "./layout.js";
 import { ListFileError, listFileItems } from "./list-read.js";
 import type { ManifestFile, ManifestResource, SnapshotManifest } from "./manifest.js";
-import type { SnapshotStore } from "./ports.js";
+import type { ObjectLockRetention, SnapshotStore } from "./ports.js";
 
 /** Item problems reported per file before the rest are only counted (a bad file can hold thousands). */
 const MAX_ITEM_PROBLEMS_PER_FILE = 5;
+/** Lock look-ups in flight at once (one request per object). */
+const LOCK_CONCURRENCY = 8;
 
 export interface VerifyProblem {
   /** Relative to the snapshot folder, as in the manifest (`default/configmaps.json`, `manifest.json`). */
@@ -26,6 +30,18 @@ export interface VerifyResult {
   readonly checkedFiles: number;
   /** Empty when the snapshot is intact. Ordered by key. */
   readonly problems: readonly VerifyProblem[];
+  /**
+   * Each stored object's Object Lock (the manifest and every file of it that is stored), ordered by key;
+   * absent when the store cannot tell (a folder).
+   */
+  readonly locks?: readonly ObjectLockReport[];
+}
+
+/** One object's Object Lock; mode and retainUntil are null when it has none. */
+export interface ObjectLockReport {
+  readonly key: string;
+  readonly mode: string | null;
+  readonly retainUntil: string | null;
 }
 
 /** Verifies one snapshot; throws SnapshotReadError when nothing at all is stored under its name. */
@@ -69,8 +85,65 @@ export async function verifySnapshot(store: SnapshotStore, snapshot: string): Pr
     if (key !== MANIFEST_FILE && !listed.has(key))
       problems.push({ key, problem: "stray file: stored in the snapshot but not listed in the manifest" });
   }
+  let locks: ObjectLockReport[] | undefined;
+  if (store.lockOf) {
+    const keys = [MANIFEST_FILE, ...[...listed].filter((k) => stored.has(k))].sort();
+    locks = await readLocks(store, snapshot, keys);
+    const expected = manifest.options.objectLock;
+    if (expected) for (const lock of locks) problems.push(...lockProblems(lock, expected, manifest));
+  }
   problems.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { snapshot, manifest, checkedFiles, problems };
+  return { snapshot, manifest, checkedFiles, problems, ...(locks ? { locks } : {}) };
+}
+
+/** The locks of `keys` (relative to the snapshot), a few requests at a time, in key order. */
+async function readLocks(
+  store: SnapshotStore,
+  snapshot: string,
+  keys: string[],
+): Promise<ObjectLockReport[]> {
+  const lockOf = store.lockOf?.bind(store);
+  if (!lockOf) return [];
+  const out: ObjectLockReport[] = new Array(keys.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const i = next++;
+      const key = keys[i] as string;
+      const lock = await lockOf(`${snapshot}/${key}`);
+      out[i] = { key, mode: lock?.mode ?? null, retainUntil: lock?.retainUntil ?? null };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOCK_CONCURRENCY, keys.length) }, worker));
+  return out;
+}
+
+/**
+ * An object that lacks the lock the manifest says the run wrote it with: none, another mode, or a
+ * retain-until date earlier than the run's start plus the retention days (each write counts from its
+ * own moment, which is after the start).
+ */
+function lockProblems(
+  lock: ObjectLockReport,
+  expected: ObjectLockRetention,
+  manifest: SnapshotManifest,
+): VerifyProblem[] {
+  const wanted = `${expected.mode}, ${expected.days} days`;
+  if (lock.mode === null || lock.retainUntil === null)
+    return [
+      { key: lock.key, problem: `not locked: the manifest says the run locked every object (${wanted})` },
+    ];
+  if (lock.mode !== expected.mode)
+    return [{ key: lock.key, problem: `locked in ${lock.mode} mode, the manifest says ${expected.mode}` }];
+  const earliest = Date.parse(manifest.startedAt) + expected.days * 86_400_000;
+  if (Date.parse(lock.retainUntil) < earliest - 1000)
+    return [
+      {
+        key: lock.key,
+        problem: `retained only until ${lock.retainUntil}, before the run's start plus ${expected.days} days (${new Date(earliest).toISOString()})`,
+      },
+    ];
+  return [];
 }
 
 /** Problems of the manifest itself: a name, totals or keys that do not add up. */

@@ -11,6 +11,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
@@ -20,7 +21,14 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { CorruptObjectError, StoreError } from "../snapshot/errors.js";
-import type { ObjectWriter, SnapshotStore, StoredObjectInfo } from "../snapshot/ports.js";
+import { snapshotOfKey } from "../snapshot/layout.js";
+import type {
+  ObjectLockRetention,
+  ObjectLockState,
+  ObjectWriter,
+  SnapshotStore,
+  StoredObjectInfo,
+} from "../snapshot/ports.js";
 
 /** Server-side encryption of written objects: SSE-S3, or SSE-KMS (the bucket's default key without an id). */
 export type S3Encryption =
@@ -33,6 +41,14 @@ export interface S3StoreOptions {
   /** Key prefix of the store ("" for the bucket's root); leading and trailing slashes are ignored. */
   readonly prefix: string;
   readonly sse?: S3Encryption;
+  /**
+   * S3 Object Lock: every object written inside a snapshot folder (`<snapshot>/…`, the manifest included)
+   * carries this mode and a retain-until date `days` after its write. latest.json and the run claims are
+   * left to the bucket's default retention, if any (they are replaced or raced for, see the README).
+   */
+  readonly objectLock?: ObjectLockRetention | undefined;
+  /** The clock retain-until dates are counted from (tests); default the system clock. */
+  readonly now?: () => Date;
   /** Size of each multipart part, and the largest object sent as one PutObject. Default 5 MiB (S3's minimum). */
   readonly partSizeBytes?: number;
   /** Parts uploaded concurrently per write; memory per write is about partSize × (queueSize + 1). Default 2. */
@@ -115,6 +131,8 @@ const CREDENTIAL_ERRORS = new Set([
 
 /** A bucket (under a prefix) as a snapshot store. */
 export class S3Store implements SnapshotStore {
+  readonly objectLock: ObjectLockRetention | undefined;
+  private readonly now: () => Date;
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
@@ -129,6 +147,11 @@ export class S3Store implements SnapshotStore {
     this.bucket = options.bucket;
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, "");
     this.sse = options.sse;
+    this.objectLock = options.objectLock;
+    this.now = options.now ?? (() => new Date());
+    if (this.objectLock && !(Number.isInteger(this.objectLock.days) && this.objectLock.days >= 1)) {
+      throw new RangeError("S3Store: objectLock.days must be a whole number of at least 1");
+    }
     this.partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
     this.queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
     this.writeOptions = options.signal ? { abortSignal: options.signal } : {};
@@ -295,8 +318,34 @@ export class S3Store implements SnapshotStore {
     }
   }
 
+  /**
+   * The object's Object Lock retention (GetObjectRetention, which needs s3:GetObjectRetention): null when
+   * it has none or the bucket has no Object Lock, undefined when there is no such key.
+   */
+  async lockOf(key: string): Promise<ObjectLockState | null | undefined> {
+    checkKey(key);
+    try {
+      const res = await this.client.send(
+        new GetObjectRetentionCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
+      const { Mode: mode, RetainUntilDate: until } = res.Retention ?? {};
+      if (!mode || !until) return null;
+      return { mode, retainUntil: new Date(until).toISOString() };
+    } catch (err) {
+      const { name, status } = describeError(err);
+      if (name === "NoSuchObjectLockConfiguration" || isMissingLockConfiguration(err)) return null;
+      if (name === "NoSuchKey" || name === "NotFound" || (status === 404 && name !== "NoSuchBucket"))
+        return undefined;
+      throw await toStoreError(err, "read the lock of", this.describe(key), this.bucket, this.client);
+    }
+  }
+
   /** Nothing to do: an S3 object is durable once its PUT or CompleteMultipartUpload succeeded. */
   async sync(): Promise<void> {}
+
+  private lockParams(key: string): Pick<WriteParams, "ObjectLockMode" | "ObjectLockRetainUntilDate"> {
+    return lockParamsFor(this.objectLock, key, this.now());
+  }
 
   private objectKey(key: string): string {
     return this.prefix === "" ? key : `${this.prefix}/${key}`;
@@ -309,6 +358,7 @@ export class S3Store implements SnapshotStore {
       Key: this.objectKey(key),
       ChecksumAlgorithm: CHECKSUM_ALGORITHM,
       ...(key.endsWith(".json") ? { ContentType: "application/json" } : {}),
+      ...this.lockParams(key),
       ...(this.sse?.mode === "AES256" ? { ServerSideEncryption: "AES256" } : {}),
       ...(this.sse?.mode === "aws:kms"
         ? {
@@ -320,6 +370,18 @@ export class S3Store implements SnapshotStore {
   }
 }
 
+/** What locks an object: S3 Object Lock headers for keys inside a snapshot folder, when the store locks. */
+function lockParamsFor(
+  lock: ObjectLockRetention | undefined,
+  key: string,
+  now: Date,
+): Pick<WriteParams, "ObjectLockMode" | "ObjectLockRetainUntilDate"> {
+  if (!lock || snapshotOfKey(key) === undefined) return {};
+  // Whole seconds, rounded up: S3 keeps retain-until dates to the second, never earlier than asked.
+  const until = Math.ceil((now.getTime() + lock.days * 86_400_000) / 1000) * 1000;
+  return { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: new Date(until) };
+}
+
 interface WriteParams {
   readonly Bucket: string;
   readonly Key: string;
@@ -327,6 +389,8 @@ interface WriteParams {
   readonly ContentType?: string;
   readonly ServerSideEncryption?: "AES256" | "aws:kms";
   readonly SSEKMSKeyId?: string;
+  readonly ObjectLockMode?: ObjectLockRetention["mode"];
+  readonly ObjectLockRetainUntilDate?: Date;
 }
 
 interface WriteOptions {
@@ -545,6 +609,13 @@ function describeError(err: unknown): { name: string; status: number | undefined
   };
 }
 
+/** S3's answer to a lock request (a write with retention, GetObjectRetention) on a bucket without Object Lock. */
+function isMissingLockConfiguration(err: unknown): boolean {
+  const { name } = describeError(err);
+  const message = err instanceof Error ? err.message : "";
+  return name === "InvalidRequest" && /object ?lock ?configuration/i.test(message);
+}
+
 /** The server said 2xx but the SDK could not read the answer (a body cut short, or not S3's XML). */
 function isUnreadableSuccess(err: unknown): boolean {
   const { status } = describeError(err);
@@ -565,6 +636,8 @@ async function toStoreError(
   let message: string;
   if (name === "NoSuchBucket") {
     message = `cannot ${verb} ${location}: bucket "${bucket}" does not exist`;
+  } else if (isMissingLockConfiguration(err)) {
+    message = `cannot ${verb} ${location}: bucket "${bucket}" does not have S3 Object Lock enabled (objects with a retention need it)`;
   } else if (name === "AccessDenied" || name === "AllAccessDisabled" || name === "Forbidden") {
     message = `access denied to ${location} (cannot ${verb})`;
   } else if (CREDENTIAL_ERRORS.has(name)) {

@@ -6,7 +6,12 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+} from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import scheduled from "../../events/scheduled.json" with { type: "json" };
 import { KubeClient } from "../../src/kube/client.js";
@@ -31,6 +36,7 @@ import {
   type OwnedCluster,
   restartApiserver,
   startCluster,
+  startS3,
   TESTBED_AWS,
   TESTBED_EKS_CLUSTER,
 } from "../support/testbed.js";
@@ -469,6 +475,70 @@ describe("an expired continue token (real etcd compaction between pages)", () =>
     expect(stored).toEqual(await liveConfigMaps());
     expect(new Set(stored).size).toBe(stored.length);
     expect((await verify(run.snap as string)).code).toBe(0);
+  });
+
+  it("keeps the namespaces it had finished: on an Object Lock bucket each key of the snapshot has one version", async () => {
+    const locked = await startS3({ versioning: true });
+    const client = locked.client();
+    try {
+      const bucket = await locked.createBucket("restart", { objectLock: true });
+      // Pages of 2: [a/cm-1 a/cm-2] [a/cm-3 b/…] [b/… …]: fault-a's file is committed when fault-b's
+      // first item arrives; the third page's request finds its continue token expired.
+      const hook = proxy.rule({
+        path: /^\/api\/v1\/configmaps\?limit=2&continue=/,
+        nth: [2],
+        action: { kind: "hook", run: expireContinueTokens },
+      });
+      const res = await runCli(
+        [
+          "snapshot",
+          "--kubeconfig",
+          viaProxy,
+          ...["--bucket", bucket, "--endpoint", locked.endpoint, "--region", locked.region],
+          ...["--cluster-name", "faults", "--page-size", "2", "--include-resources", "configmaps"],
+          ...["--object-lock", "governance", "--object-lock-days", "1", "--json"],
+        ],
+        { AWS_ACCESS_KEY_ID: locked.accessKeyId, AWS_SECRET_ACCESS_KEY: locked.secretAccessKey },
+      );
+      output.push(res.stdout, res.stderr);
+
+      expect(hook.fired).toBe(1);
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stderr).toBe(
+        "warning: continue token expired; restarting the list (resource=configmaps, attempt=1)\n",
+      );
+      const snap: string = JSON.parse(res.stdout).snapshot;
+      const listed = await client.send(
+        new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `${PREFIX}/${snap}/` }),
+      );
+      expect(listed.DeleteMarkers ?? []).toEqual([]);
+      const keys = (listed.Versions ?? []).map((v) => v.Key?.slice(PREFIX.length + snap.length + 2)).sort();
+      // One version per key: fault-a's file from before the restart was neither written again nor deleted.
+      const live = await liveConfigMaps();
+      const namespaces = [...new Set(live.map((name) => name.split("/")[0]))];
+      expect(namespaces).toEqual(expect.arrayContaining(NAMESPACES));
+      expect(keys).toEqual([...namespaces.map((ns) => `${ns}/configmaps.json`), "manifest.json"].sort());
+      const stored: string[] = [];
+      for (const key of keys.filter((k) => k?.endsWith("/configmaps.json"))) {
+        const got = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: `${PREFIX}/${snap}/${key}` }),
+        );
+        const list = JSON.parse(
+          await (got.Body as { transformToString(): Promise<string> }).transformToString(),
+        );
+        stored.push(...list.items.map((i: any) => `${i.metadata.namespace}/${i.metadata.name}`));
+      }
+      expect(stored.sort()).toEqual(live);
+      const verified = await runCli(
+        ["verify", `s3://${bucket}/${PREFIX}/${snap}`, "--endpoint", locked.endpoint],
+        { AWS_ACCESS_KEY_ID: locked.accessKeyId, AWS_SECRET_ACCESS_KEY: locked.secretAccessKey },
+      );
+      output.push(verified.stdout, verified.stderr);
+      expect(verified.code, verified.stdout).toBe(0);
+    } finally {
+      client.destroy();
+      await locked.stop();
+    }
   });
 
   it("gives up after 3 restarts: the type is an errors entry with status 410 and none of its files stay", async () => {

@@ -40,6 +40,13 @@ const VARIANTS = {
     subnetIds: "subnet-0123456789abcdef0,subnet-0fedcba9876543210",
     securityGroupIds: "sg-0123456789abcdef0",
   },
+  locked: { cluster: "prod-eks", objectLock: "governance" },
+  lockedExisting: {
+    cluster: "prod-eks",
+    bucket: "existing-bucket",
+    objectLock: "compliance",
+    objectLockDays: "90",
+  },
 } as const satisfies Record<string, Record<string, string>>;
 type Variant = keyof typeof VARIANTS;
 
@@ -140,6 +147,9 @@ describe("the function", () => {
       LOG_LEVEL: "INFO",
       PAGE_SIZE: "500",
       CONCURRENCY: "4",
+      OBJECT_LOCK: "off",
+      // retentionDays's default, a YAML number (Lambda's environment holds it as the string "30").
+      OBJECT_LOCK_DAYS: 30,
       NODE_OPTIONS: "--enable-source-maps",
     });
     const multi = onlyResource(t("multi"), "AWS::Lambda::Function").Properties.Environment.Variables;
@@ -247,6 +257,29 @@ describe("the bucket", () => {
     ]);
   });
 
+  it("has no Object Lock unless objectLock is given", () => {
+    expect(bucket().Properties.ObjectLockEnabled).toBeUndefined();
+    expect(bucket().Properties.ObjectLockConfiguration).toBeUndefined();
+  });
+
+  it("with objectLock=governance: Object Lock on, a GOVERNANCE default retention of retentionDays, still versioned and expiring", () => {
+    const b = resourceById(t("locked"), "SnapshotBucket").Properties;
+    expect(b.ObjectLockEnabled).toBe(true);
+    expect(b.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: "Enabled",
+      Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: 30 } },
+    });
+    expect(b.VersioningConfiguration).toEqual({ Status: "Enabled" });
+    // Lifecycle and lock agree: the lock ends the day the snapshot expires (objectLockDays = retentionDays).
+    const expire = b.LifecycleConfiguration.Rules.find((r: Json) => r.ExpirationInDays !== undefined);
+    expect(expire).toMatchObject({
+      ExpirationInDays: 30,
+      NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+    });
+    const env = onlyResource(t("locked"), "AWS::Lambda::Function").Properties.Environment.Variables;
+    expect(env).toMatchObject({ OBJECT_LOCK: "governance", OBJECT_LOCK_DAYS: 30 });
+  });
+
   it("is not created when an existing bucket is given", () => {
     expect(resourcesOfType(t("existingBucket"), "AWS::S3::Bucket").map((r) => r.id)).not.toContain(
       "SnapshotBucket",
@@ -255,6 +288,24 @@ describe("the bucket", () => {
       "SnapshotBucketPolicy",
     );
     expect(t("existingBucket").Outputs.SnapshotBucketName.Value).toBe("existing-bucket");
+  });
+});
+
+describe("Object Lock on an existing bucket", () => {
+  it("locks with the given mode and days, creates no bucket, and may set retention under the prefix only", () => {
+    expect(resourcesOfType(t("lockedExisting"), "AWS::S3::Bucket").map((r) => r.id)).toEqual([
+      "ServerlessDeploymentBucket",
+    ]);
+    const env = onlyResource(t("lockedExisting"), "AWS::Lambda::Function").Properties.Environment.Variables;
+    expect(env).toMatchObject({
+      BUCKET: "existing-bucket",
+      OBJECT_LOCK: "compliance",
+      OBJECT_LOCK_DAYS: "90",
+    });
+    const retention = byAction(iamStatements(t("lockedExisting")), "s3:PutObjectRetention");
+    expect(retention.flatMap((s) => s.Resource).map(text)).toEqual([
+      "arn:${AWS::Partition}:s3:::existing-bucket/kube-aws/clusters/prod-eks/backup/*",
+    ]);
   });
 });
 
@@ -294,6 +345,13 @@ describe("least-privilege IAM", () => {
     }
     const s3Actions = stmts.flatMap((s) => s.Action).filter((a) => a.startsWith("s3:"));
     expect(new Set(s3Actions)).toEqual(new Set([...S3_OBJECT_ACTIONS, "s3:ListBucket"]));
+    // Setting a retention on PutObject is only granted with objectLock.
+    const locked = iamStatements(t("locked"))
+      .flatMap((s) => s.Action)
+      .filter((a) => a.startsWith("s3:"));
+    expect(new Set(locked)).toEqual(
+      new Set([...S3_OBJECT_ACTIONS, "s3:PutObjectRetention", "s3:ListBucket"]),
+    );
     const list = byAction(stmts, "s3:ListBucket");
     expect(list).toHaveLength(1);
     expect(list[0]!.Resource.map(text)).toEqual(["arn:${AWS::Partition}:s3:::${SnapshotBucket}"]);

@@ -191,6 +191,7 @@ const NO_VALUE = Symbol("AWS::NoValue");
 interface Scope {
   readonly params: Record<string, string | string[]>;
   readonly conditions: Record<string, boolean>;
+  readonly mappings: Record<string, Json>;
 }
 
 function isLiteral(v: Json): boolean {
@@ -232,6 +233,13 @@ function resolveValue(node: Json, scope: Scope): Json {
       return typeof d === "string" && Array.isArray(list) && list.every(isLiteral)
         ? list.join(d)
         : { "Fn::Join": [d, list] };
+    }
+    case "Fn::FindInMap": {
+      const [map, top, second] = (arg as Json[]).map((x) => resolveValue(x, scope));
+      if (!isLiteral(top) || !isLiteral(second)) return { "Fn::FindInMap": [map, top, second] };
+      const value = scope.mappings[map]?.[String(top)]?.[String(second)];
+      if (value === undefined) throw new Error(`Fn::FindInMap: no ${map}.${top}.${second}`);
+      return value;
     }
     case "Fn::Select": {
       const [i, list] = [resolveValue(arg[0], scope), resolveValue(arg[1], scope)];
@@ -304,6 +312,7 @@ export function resolveTemplate(raw: Json): Json {
   const scope: Scope = {
     params: Object.fromEntries(Object.entries(params).map(([k, p]) => [k, parameterValue(p)])),
     conditions: {},
+    mappings: expanded.Mappings ?? {},
   };
   const defs = expanded.Conditions ?? {};
   for (const name of Object.keys(defs)) conditionValue(name, scope, defs, new Set());

@@ -391,8 +391,11 @@ export interface S3Info {
 export interface S3Server extends S3Info {
   /** An S3 client for the server (path-style). */
   client(): S3Client;
-  /** Creates a new, empty bucket with a unique name and returns the name. */
-  createBucket(prefix?: string): Promise<string>;
+  /**
+   * Creates a new, empty bucket with a unique name and returns the name. `objectLock` creates it with
+   * S3 Object Lock enabled (a server started with `startS3({ versioning: true })` only).
+   */
+  createBucket(prefix?: string, options?: { objectLock?: boolean }): Promise<string>;
 }
 
 export interface OwnedS3Server extends S3Server {
@@ -414,12 +417,17 @@ export function connectS3(info: S3Info): S3Server {
   return {
     ...info,
     client,
-    createBucket: async (prefix = "test") => {
+    createBucket: async (prefix = "test", options = {}) => {
       bucketCounter += 1;
       const name = `${prefix}-${process.pid}-${bucketCounter}-${Date.now().toString(36)}`.toLowerCase();
       const c = client();
       try {
-        await c.send(new CreateBucketCommand({ Bucket: name }));
+        await c.send(
+          new CreateBucketCommand({
+            Bucket: name,
+            ...(options.objectLock ? { ObjectLockEnabledForBucket: true } : {}),
+          }),
+        );
       } finally {
         c.destroy();
       }
@@ -428,12 +436,21 @@ export function connectS3(info: S3Info): S3Server {
   };
 }
 
+export interface S3Options {
+  /**
+   * Start versitygw with a versioning folder (`--versioning-dir`): buckets can then be versioned and
+   * have S3 Object Lock (retention, delete markers, protected versions). Default false.
+   */
+  readonly versioning?: boolean;
+}
+
 /** Starts versitygw (posix backend, sidecar metadata) on a free port. */
-export async function startS3(): Promise<OwnedS3Server> {
+export async function startS3(options: S3Options = {}): Promise<OwnedS3Server> {
   const bin = testbedBinDir();
   const dir = await mkdtemp(join(tmpdir(), "kube-autosave-s3-"));
   await mkdir(join(dir, "data"));
   await mkdir(join(dir, "sidecar"));
+  if (options.versioning) await mkdir(join(dir, "versions"));
   const port = await freePort();
   const info: S3Info = {
     endpoint: `http://127.0.0.1:${port}`,
@@ -460,6 +477,7 @@ export async function startS3(): Promise<OwnedS3Server> {
       "posix",
       "--sidecar",
       join(dir, "sidecar"),
+      ...(options.versioning ? ["--versioning-dir", join(dir, "versions")] : []),
       info.dataDir,
     ],
     join(dir, "versitygw.log"),

@@ -115,6 +115,39 @@ describe("parseCommand snapshot", () => {
     expect(() => snap("--endpoint", "http://x")).toThrow("--endpoint only applies with --bucket");
     expect(() => snap("--bucket", "b-1", "--kms-key-id", "k")).toThrow("--kms-key-id requires --sse aws:kms");
   });
+  it("takes an S3 Object Lock mode (any case) and its days", () => {
+    expect(snap("--bucket", "b-1", "--object-lock", "governance", "--object-lock-days", "30")).toMatchObject({
+      target: { kind: "s3", objectLock: { mode: "GOVERNANCE", days: 30 } },
+    });
+    expect(snap("--bucket", "b-1", "--object-lock", "COMPLIANCE", "--object-lock-days", "1")).toMatchObject({
+      target: { objectLock: { mode: "COMPLIANCE", days: 1 } },
+    });
+    expect((snap("--bucket", "b-1") as { target: object }).target).not.toHaveProperty("objectLock");
+  });
+  it("names every Object Lock problem: no bucket, a bad mode, days missing, alone or out of range", () => {
+    const problems = (...argv: string[]) => {
+      try {
+        snap(...argv);
+      } catch (e) {
+        return (e as Error).message.split("\n  ");
+      }
+      throw new Error("expected a UsageError");
+    };
+    expect(problems("--object-lock", "governance", "--object-lock-days", "3")).toEqual([
+      "--object-lock only applies with --bucket",
+      "--object-lock-days only applies with --bucket",
+    ]);
+    expect(problems("--bucket", "b-1", "--object-lock", "legal-hold")).toEqual([
+      '--object-lock must be governance or compliance (got "legal-hold")',
+      "--object-lock needs --object-lock-days N (how long objects stay locked)",
+    ]);
+    expect(problems("--bucket", "b-1", "--object-lock-days", "3")).toEqual([
+      "--object-lock-days requires --object-lock",
+    ]);
+    expect(problems("--bucket", "b-1", "--object-lock", "governance", "--object-lock-days", "0")).toEqual([
+      '--object-lock-days must be a whole number from 1 to 36500 (got "0")',
+    ]);
+  });
   it("rejects an unknown flag by name", () => {
     expect(() => snap("--bogus")).toThrow(/Unknown option '--bogus'/);
   });

@@ -27,6 +27,7 @@ describe("handler configuration", () => {
       bucket: "my-backups",
       prefix: undefined,
       sse: { mode: "aws:kms", kmsKeyId: "arn:aws:kms:eu-west-1:1:key/k" },
+      objectLock: undefined,
       filters: {
         includeResources: ["*"],
         excludeResources: [],
@@ -63,6 +64,34 @@ describe("handler configuration", () => {
       'CONCURRENCY must be a whole number from 1 to 32 (got "x")',
       'S3_ENDPOINT must be an http(s) URL (got "ftp://x")',
     ]);
+  });
+
+  it("reads the Object Lock mode (any case) and days, and treats off or nothing as no lock", () => {
+    expect(
+      parseHandlerConfig({ ...ENV, OBJECT_LOCK: "governance", OBJECT_LOCK_DAYS: "30" }).objectLock,
+    ).toEqual({ mode: "GOVERNANCE", days: 30 });
+    expect(
+      parseHandlerConfig({ ...ENV, OBJECT_LOCK: "COMPLIANCE", OBJECT_LOCK_DAYS: "7" }).objectLock,
+    ).toEqual({
+      mode: "COMPLIANCE",
+      days: 7,
+    });
+    expect(
+      parseHandlerConfig({ ...ENV, OBJECT_LOCK: "off", OBJECT_LOCK_DAYS: "30" }).objectLock,
+    ).toBeUndefined();
+    expect(parseHandlerConfig(ENV).objectLock).toBeUndefined();
+  });
+
+  it("names a bad Object Lock mode, missing days and days out of range", () => {
+    expect(problemsOf(() => parseHandlerConfig({ ...ENV, OBJECT_LOCK: "legal-hold" }))).toEqual([
+      'OBJECT_LOCK must be off, governance or compliance (got "legal-hold")',
+    ]);
+    expect(problemsOf(() => parseHandlerConfig({ ...ENV, OBJECT_LOCK: "governance" }))).toEqual([
+      "OBJECT_LOCK_DAYS is required with OBJECT_LOCK (days each snapshot object stays locked)",
+    ]);
+    expect(
+      problemsOf(() => parseHandlerConfig({ ...ENV, OBJECT_LOCK: "governance", OBJECT_LOCK_DAYS: "0" })),
+    ).toEqual(['OBJECT_LOCK_DAYS must be a whole number from 1 to 36500 (got "0")']);
   });
 
   it("accepts several clusters", () => {
