@@ -12,7 +12,6 @@ import {
 } from "./errors.js";
 import type { ResourceFilters } from "./filters.js";
 import { namespaceIncluded } from "./filters.js";
-import { isRecord, jsonProblem, parseExact } from "./json.js";
 import {
   claimKey,
   compareSnapshotNames,
@@ -471,11 +470,10 @@ class TypeBackup {
     let arriving: string | undefined;
     let current: { namespace: string; writer: ListFileWriter } | undefined;
     let stored = 0;
-    await this.#pages(type, namespace, async (texts) => {
+    await this.#pages(type, namespace, async (items) => {
       // The batch's items of the current namespace, in order: serialised together (ListFileWriter.addAll).
       let run: KubeObject[] = [];
-      for (const text of texts) {
-        const item = parseItem(text, resource);
+      for (const item of items) {
         const ns = type.namespaced ? item.metadata?.namespace : "";
         if (typeof ns !== "string" || (type.namespaced && ns === ""))
           throw new ApiError(`${resource}: the API returned an item without a namespace`, null);
@@ -535,9 +533,9 @@ class TypeBackup {
     skip: ReadonlySet<string>,
   ): Promise<void> {
     const names: string[] = [];
-    await this.#pages(NAMESPACES, undefined, async (texts) => {
-      for (const text of texts) {
-        const name = parseItem(text, "namespaces").metadata?.name;
+    await this.#pages(NAMESPACES, undefined, async (items) => {
+      for (const item of items) {
+        const name = item.metadata?.name;
         if (typeof name === "string" && namespaceIncluded(this.options.filters, name)) names.push(name);
       }
     });
@@ -547,15 +545,16 @@ class TypeBackup {
   }
 
   /**
-   * Streams every page of a list into `onItems`, batch by batch, in order. The next page is requested
-   * while this one is read, once its continue token is known and one batch has shown how large items
-   * are (so its `limit` can be sized by bytes); its items wait until this page's are handled. At most
-   * one batch of the next page is held meanwhile: the rest waits in the socket.
+   * Hands every page of a list to `onItems`, batch by batch, in order. The next page is requested as
+   * soon as this one's continue token is known and its first batch has shown how large items are (so
+   * its `limit` can be sized by bytes), before that batch is written: the API server works while we
+   * write. The next page waits (`ready`) until this one is handled: at most its raw bytes, up to the
+   * reader's buffered-page size, or one streamed batch, are held meanwhile; the rest waits in the socket.
    */
   async #pages(
     type: ResourceType,
     namespace: string | undefined,
-    onItems: (texts: readonly string[]) => Promise<void>,
+    onItems: (items: readonly KubeObject[]) => Promise<void>,
   ): Promise<void> {
     const sizer = new PageSizer(this.options.pageSize);
     const start = (cont: string | undefined, after: Promise<unknown>): PageRun => {
@@ -571,19 +570,20 @@ class TypeBackup {
             limit: sizer.limit(),
             continue: cont,
             namespace,
+            ready: after,
             onContinue: (token) => {
               page.token = token;
               page.tokenKnown = true;
               startNext();
             },
           },
-          async (texts) => {
+          async (items, bytes) => {
             await after;
             this.#checkStop();
-            sizer.observe(texts);
-            await onItems(texts);
+            sizer.observe(items.length, bytes);
             page.sawItems = true;
             startNext();
+            await onItems(items);
           },
         )
         .then((result) => {
@@ -724,9 +724,9 @@ class PageSizer {
   #bytes = 0;
   constructor(private readonly maxItems: number) {}
 
-  observe(texts: readonly string[]): void {
-    this.#items += texts.length;
-    for (const t of texts) this.#bytes += t.length;
+  observe(items: number, bytes: number): void {
+    this.#items += items;
+    this.#bytes += bytes;
   }
 
   limit(): number {
@@ -734,17 +734,4 @@ class PageSizer {
     const perItem = Math.max(1, this.#bytes / this.#items);
     return Math.max(1, Math.min(this.maxItems, Math.floor(PAGE_TARGET_BYTES / perItem)));
   }
-}
-
-/** One item's text as an object, with its numbers exact; a text that is not an object is the server's fault. */
-function parseItem(text: string, resource: string): KubeObject {
-  let value: unknown;
-  try {
-    value = parseExact(text);
-  } catch (err) {
-    throw new ApiError(`${resource}: the API returned an item that ${jsonProblem(err, text.length)}`, null);
-  }
-  if (!isRecord(value))
-    throw new ApiError(`${resource}: the API returned an item that is not an object`, null);
-  return value as KubeObject;
 }

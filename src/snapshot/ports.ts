@@ -50,6 +50,11 @@ export interface ListPageRequest {
    * before the first item when the server sends metadata first, as Kubernetes does.
    */
   readonly onContinue?: ((token: string | undefined) => void) | undefined;
+  /**
+   * Resolves when the caller can take this page's items (the previous page is handled): until then at
+   * most the page's raw bytes (a buffered page) or one batch (a streamed one) are held.
+   */
+  readonly ready?: Promise<unknown> | undefined;
 }
 
 /** What a page held, once every item was handed on. */
@@ -60,8 +65,11 @@ export interface ListPageResult {
   readonly bytes: number;
 }
 
-/** Receives a page's items in the server's order, in batches, each item as its exact JSON text. */
-export type ItemSink = (items: readonly string[]) => Promise<void>;
+/**
+ * Receives a page's items in the server's order, in batches, parsed with exact numbers (JSON text the
+ * batch took: `bytes`, for page sizing).
+ */
+export type ItemSink = (items: readonly KubeObject[], bytes: number) => Promise<void>;
 
 /** Read access to a cluster. Implementations retry transient failures themselves. */
 export interface ClusterReader {

@@ -381,7 +381,7 @@ describe("listing", () => {
       serverVersion: () => reader.serverVersion(),
       discover: () => reader.discover(),
       listPage: (type, opts, sink) =>
-        reader.listPage(type, opts, async (items) => {
+        reader.listPage(type, opts, async (items, bytes) => {
           if (type.resource === "configmaps" && !opts.continue && compactions === 0) {
             compactions += 1;
             await cluster.api("POST", "/api/v1/namespaces/default/configmaps", {
@@ -389,7 +389,7 @@ describe("listing", () => {
             });
             await cluster.compactEtcd();
           }
-          await sink(items);
+          await sink(items, bytes);
         }),
     };
     const warnings: string[] = [];
