@@ -6,6 +6,7 @@ import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterReader } from "../kube/reader.js";
 import { defaultPrefix, type ProgressEvent, type SnapshotResult, takeSnapshot } from "../snapshot/index.js";
 import type { Logger } from "../snapshot/ports.js";
+import { formatChanges } from "./changes.js";
 import type { CliIo } from "./main.js";
 import type { SnapshotCommand } from "./parse.js";
 import { openStore } from "./store.js";
@@ -60,6 +61,7 @@ export function formatSummary(result: SnapshotResult, location: string): string 
         `    ${e.resource}${e.namespace ? ` in ${e.namespace}` : ""}: ${e.status ?? "-"} ${e.message}`,
       );
   }
+  if (m.changes) lines.push(...formatChanges(m.changes));
   return `${lines.join("\n")}\n`;
 }
 

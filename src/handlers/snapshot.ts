@@ -12,6 +12,7 @@ import type { ClusterConnection } from "../kube/connection.js";
 import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterReader } from "../kube/reader.js";
 import { takeSnapshot } from "../snapshot/engine.js";
+import type { ChangeEntry, ManifestChanges } from "../snapshot/manifest.js";
 import type { Logger as EngineLogger } from "../snapshot/ports.js";
 import { createS3Client, S3Store } from "../stores/s3.js";
 import { type HandlerConfig, parseHandlerConfig, parseInvocation } from "./config.js";
@@ -33,6 +34,40 @@ export interface SnapshotSummary {
   readonly bytes: number;
   readonly errors: number;
   readonly durationSeconds: number;
+  /** The change digest (manifest `changes`), its per-type list cut to the first few entries. */
+  readonly changes: ChangeDigest | null;
+}
+
+/** Type-and-namespace entries of the digest in a summary line (the manifest has all of them). */
+const SUMMARY_ENTRIES = 20;
+
+export interface ChangeDigest {
+  readonly since: string | null;
+  readonly compared: boolean;
+  readonly reason: string | null;
+  readonly added: number;
+  readonly removed: number;
+  readonly changed: number;
+  readonly removedPercent: number | null;
+  /** Routine changes (counted apart). */
+  readonly routine: { readonly added: number; readonly removed: number; readonly changed: number };
+  readonly resources: readonly ChangeEntry[];
+  /** Entries left out of `resources`. */
+  readonly moreResources: number;
+}
+
+function digestOf(changes: ManifestChanges | undefined): ChangeDigest | null {
+  if (!changes) return null;
+  return {
+    since: changes.since,
+    compared: changes.compared,
+    reason: changes.reason,
+    ...changes.totals,
+    removedPercent: changes.removedPercent,
+    routine: changes.routine.totals,
+    resources: changes.resources.slice(0, SUMMARY_ENTRIES),
+    moreResources: Math.max(0, changes.resources.length - SUMMARY_ENTRIES),
+  };
 }
 
 const logger = new Logger({ serviceName: "kube-autosave" });
@@ -140,6 +175,7 @@ export async function handler(event: unknown, context: InvocationContext): Promi
       ...m.totals,
       errors: m.errors.length,
       durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+      changes: digestOf(m.changes),
     };
     metrics.addDimension("Cluster", cluster);
     metrics.addMetric("SnapshotCompleted", MetricUnit.Count, 1);
@@ -147,6 +183,13 @@ export async function handler(event: unknown, context: InvocationContext): Promi
     metrics.addMetric("Items", MetricUnit.Count, m.totals.items);
     metrics.addMetric("Bytes", MetricUnit.Bytes, m.totals.bytes);
     metrics.addMetric("DurationSeconds", MetricUnit.Seconds, summary.durationSeconds);
+    // Only with a comparison: a first snapshot has no changes, and a 0 would look like a quiet day.
+    if (m.changes?.compared) {
+      metrics.addMetric("ObjectsAdded", MetricUnit.Count, m.changes.totals.added);
+      metrics.addMetric("ObjectsRemoved", MetricUnit.Count, m.changes.totals.removed);
+      metrics.addMetric("ObjectsChanged", MetricUnit.Count, m.changes.totals.changed);
+      metrics.addMetric("ObjectsRemovedPercent", MetricUnit.Percent, m.changes.removedPercent ?? 0);
+    }
     logger.info("snapshot summary", { ...summary, apiRequests: kube.requestCount });
     return summary;
   } catch (err) {

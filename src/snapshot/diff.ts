@@ -110,14 +110,26 @@ export const REDACTED_RESOURCES: ReadonlySet<string> = new Set(["secrets"]);
 export interface SnapshotSource {
   readonly store: SnapshotStore;
   readonly snapshot: string;
+  /** Its manifest, when the caller holds it (a run comparing itself before its manifest is written). */
+  readonly manifest?: SnapshotManifest;
+}
+
+/** How two snapshots are compared. */
+export interface DiffSnapshotsOptions {
+  /** Find each changed object's field paths (default true); false only tells changed from unchanged. */
+  readonly fields?: boolean;
+  /** Names a class for each object that differs (its new body, or the old one when removed): ObjectDiff.tag. */
+  readonly tag?: (resource: string, object: unknown) => string | undefined;
 }
 
 /** One object that differs. Added and removed objects carry no body (it may be a Secret). */
 export interface ObjectDiff {
   readonly change: "added" | "removed" | "changed";
   readonly name: string;
-  /** Changed fields (changed objects only). */
+  /** Changed fields (changed objects only; empty when the diff was asked for no fields). */
   readonly fields: readonly FieldChange[];
+  /** What DiffSnapshotsOptions.tag said of the object, if anything. */
+  readonly tag?: string;
 }
 
 /** The differences within one (resource type, namespace) file; only files with differences are yielded. */
@@ -148,7 +160,11 @@ export interface SnapshotDiff {
 }
 
 /** Prepares a diff of two snapshots (both must have a manifest); throws SnapshotReadError otherwise. */
-export async function diffSnapshots(from: SnapshotSource, to: SnapshotSource): Promise<SnapshotDiff> {
+export async function diffSnapshots(
+  from: SnapshotSource,
+  to: SnapshotSource,
+  options: DiffSnapshotsOptions = {},
+): Promise<SnapshotDiff> {
   const [a, b] = [await requireManifest(from), await requireManifest(to)];
   const listedA = listedTypes(a);
   const listedB = listedTypes(b);
@@ -189,7 +205,7 @@ export async function diffSnapshots(from: SnapshotSource, to: SnapshotSource): P
       const redacted = REDACTED_RESOURCES.has(meta.resource);
       const itemsA = pair.a ? await readItems(from, key) : new Map<string, unknown>();
       const itemsB = pair.b ? await readItems(to, key) : new Map<string, unknown>();
-      const objects = diffItems(itemsA, itemsB, redacted);
+      const objects = diffItems(itemsA, itemsB, { redacted, resource: meta.resource, ...options });
       if (objects.length > 0)
         yield { key, resource: meta.resource, namespace: meta.namespace, redacted, objects };
     }
@@ -198,21 +214,36 @@ export async function diffSnapshots(from: SnapshotSource, to: SnapshotSource): P
   return { from: a, to: b, notCompared, files };
 }
 
-function diffItems(a: Map<string, unknown>, b: Map<string, unknown>, redacted: boolean): ObjectDiff[] {
+function diffItems(
+  a: Map<string, unknown>,
+  b: Map<string, unknown>,
+  how: DiffSnapshotsOptions & { readonly redacted: boolean; readonly resource: string },
+): ObjectDiff[] {
   const names = [...new Set([...a.keys(), ...b.keys()])].sort();
   const out: ObjectDiff[] = [];
+  const tagged = (diff: ObjectDiff, ...bodies: unknown[]): ObjectDiff => {
+    for (const body of bodies) {
+      const tag = how.tag?.(how.resource, body);
+      if (tag !== undefined) return { ...diff, tag };
+    }
+    return diff;
+  };
   for (const name of names) {
-    if (!b.has(name)) out.push({ change: "removed", name, fields: [] });
-    else if (!a.has(name)) out.push({ change: "added", name, fields: [] });
-    else {
-      const fields = diffObjects(a.get(name), b.get(name), { redactValues: redacted });
-      if (fields.length > 0) out.push({ change: "changed", name, fields });
+    const [before, after] = [a.get(name), b.get(name)];
+    if (!b.has(name)) out.push(tagged({ change: "removed", name, fields: [] }, before));
+    else if (!a.has(name)) out.push(tagged({ change: "added", name, fields: [] }, after));
+    else if (how.fields === false) {
+      if (!jsonEqual(before, after)) out.push(tagged({ change: "changed", name, fields: [] }, after, before));
+    } else {
+      const fields = diffObjects(before, after, { redactValues: how.redacted });
+      if (fields.length > 0) out.push(tagged({ change: "changed", name, fields }, after, before));
     }
   }
   return out;
 }
 
 async function requireManifest(source: SnapshotSource): Promise<SnapshotManifest> {
+  if (source.manifest) return source.manifest;
   const read = await readManifest(source.store, source.snapshot);
   if (read.ok) return read.manifest;
   const where = source.store.describe(source.snapshot);

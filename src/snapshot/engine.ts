@@ -1,7 +1,9 @@
 // The snapshot engine: discover every listable type, list each ONCE across all namespaces page by
 // page, stream the cleaned items into one List file per (type, namespace), then write the manifest
 // last. Knows nothing of AWS, Lambda or the process: everything comes in through ports.
+import { readManifest } from "./catalog.js";
 import { cleanObject } from "./clean.js";
+import { digestChanges, type PreviousSnapshot } from "./digest.js";
 import { selectResourceTypes } from "./discovery.js";
 import {
   ApiError,
@@ -43,6 +45,7 @@ import type {
   ResourceType,
   SnapshotStore,
 } from "./ports.js";
+import { routineRuleOf } from "./routine.js";
 
 /** An expired continue token restarts the type's list; after this many restarts the type fails. */
 const MAX_LIST_RESTARTS = 3;
@@ -96,7 +99,13 @@ export interface SnapshotResult {
 }
 
 type TypeOutcome =
-  | { readonly ok: true; readonly resource: ManifestResource; readonly files: ManifestFile[] }
+  | {
+      readonly ok: true;
+      readonly resource: ManifestResource;
+      readonly files: ManifestFile[];
+      /** Objects stored that a routine rule covers (routine.ts): the digest counts them apart. */
+      readonly routine: number;
+    }
   | { readonly ok: false; readonly error: ManifestError };
 
 /** Takes one snapshot. Resolves with the manifest (Completed or PartiallyFailed); rejects, with no manifest written, when the cluster or store fails or the run is aborted. */
@@ -135,6 +144,8 @@ async function snapshotRun(
     serverVersion,
     location: store.describe(snapshot),
   });
+  // What the change digest compares with: the snapshot latest.json names now, before this run ends.
+  const previous = await readPrevious(store);
 
   const selection = selectResourceTypes(await discovery, options.filters);
   const run = new TypeBackup(deps, options, snapshot);
@@ -143,17 +154,19 @@ async function snapshotRun(
   const resources: ManifestResource[] = [];
   const files: ManifestFile[] = [];
   const errors: ManifestError[] = [...selection.errors];
+  let routineItems = 0;
   for (const outcome of outcomes) {
     if (outcome.ok) {
       resources.push(outcome.resource);
       files.push(...outcome.files);
+      routineItems += outcome.routine;
     } else {
       errors.push(outcome.error);
     }
   }
   files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const completedAt = clock.now();
-  const manifest: SnapshotManifest = {
+  const base: SnapshotManifest = {
     apiVersion: MANIFEST_API_VERSION,
     kind: "SnapshotManifest",
     snapshot,
@@ -187,6 +200,18 @@ async function snapshotRun(
   // snapshot complete.
   await store.sync();
   throwIfAborted(options.signal);
+  const changes = await digestChanges({
+    store,
+    previous,
+    current: base,
+    objects: base.totals.items - routineItems,
+    checkStop: () => throwIfAborted(options.signal),
+  });
+  if (!changes.compared && changes.since !== null)
+    logger.warn("not compared with the previous snapshot", { since: changes.since, reason: changes.reason });
+  const { resources: _r, files: _f, skipped: _s, errors: _e, ...head } = base;
+  const manifest: SnapshotManifest = { ...head, changes, resources, files, skipped: base.skipped, errors };
+  throwIfAborted(options.signal);
   await store.put(manifestKey(snapshot), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
   progress.manifestWritten = true;
   await updateLatest(store, { snapshot, status: manifest.status, completedAt: manifest.completedAt });
@@ -195,6 +220,7 @@ async function snapshotRun(
     status: manifest.status,
     ...manifest.totals,
     errors: errors.length,
+    changes: { since: changes.since, ...changes.totals },
   });
   return { snapshot, manifestKey: manifestKey(snapshot), manifest };
 }
@@ -253,6 +279,27 @@ async function updateLatest(store: SnapshotStore, next: LatestTarget): Promise<v
     const newer = await newestCompleteAfter(store, target.snapshot);
     if (!newer) return;
     target = newer;
+  }
+}
+
+/**
+ * The snapshot latest.json names, with its manifest, for the change digest. Never throws: a pointer or
+ * manifest that cannot be read only means there is nothing to compare with (`problem` says why).
+ */
+async function readPrevious(store: SnapshotStore): Promise<PreviousSnapshot> {
+  let snapshot: string | undefined;
+  try {
+    snapshot = await readLatest(store);
+    if (snapshot === undefined) return { snapshot: null };
+    const read = await readManifest(store, snapshot);
+    return read.ok
+      ? { snapshot, manifest: read.manifest }
+      : { snapshot, problem: `${snapshot} has no usable manifest (${read.problem})` };
+  } catch (err) {
+    return {
+      snapshot: snapshot ?? null,
+      problem: `could not read ${snapshot ?? LATEST_KEY}: ${(err as Error).message}`,
+    };
   }
 }
 
@@ -381,8 +428,11 @@ class TypeBackup {
         for (const key of discarded) if (!keys.has(key)) await this.deps.store.delete(key);
         const stored = files.reduce((n, f) => n + f.items, 0);
         let notStored = 0;
-        for (const n of tally.values()) notStored += n.notStored;
-        for (const k of kept.values()) notStored += k.tally.notStored;
+        let routine = 0;
+        for (const n of [...tally.values(), ...[...kept.values()].map((k) => k.tally)]) {
+          notStored += n.notStored;
+          routine += n.routine;
+        }
         this.deps.onProgress?.({ resource, phase: "done", items: stored });
         return {
           ok: true,
@@ -403,6 +453,7 @@ class TypeBackup {
             bytes: f.bytes,
             sha256: f.sha256,
           })),
+          routine,
         };
       } catch (err) {
         if (open) await (open as ListFileWriter).abort().catch(() => undefined);
@@ -512,6 +563,7 @@ class TypeBackup {
           setOpen(current.writer);
         }
         run.push(withTypeMeta(cleaned, type));
+        if (routineRuleOf(resource, cleaned) !== undefined) countOf(tally, ns).routine += 1;
         stored += 1;
       }
       if (current) await current.writer.addAll(run);
@@ -665,12 +717,14 @@ function namespaceOfKey(snapshot: string, key: string): string | null {
 /** What a type's list read in one namespace but did not store (filtered namespace, cleaning rules). */
 interface NamespaceCount {
   notStored: number;
+  /** Stored objects that a routine rule covers. */
+  routine: number;
 }
 
 /** Counts by namespace ("" for cluster-scoped types), for one attempt of a type's list. */
 type Tally = Map<string, NamespaceCount>;
 
-const emptyCount = (): NamespaceCount => ({ notStored: 0 });
+const emptyCount = (): NamespaceCount => ({ notStored: 0, routine: 0 });
 
 function countOf(tally: Tally, namespace: string): NamespaceCount {
   let count = tally.get(namespace);

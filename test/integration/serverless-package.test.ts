@@ -31,7 +31,7 @@ import { TESTBED_AWS, TESTBED_EKS_CLUSTER } from "../support/testbed.js";
 
 const VARIANTS = {
   single: { cluster: "prod-eks" },
-  multi: { clusters: "prod-eks,staging-eks" },
+  multi: { clusters: "prod-eks,staging-eks", massDeletionPercent: "10" },
   existingBucket: { cluster: "prod-eks", bucket: "existing-bucket", prefix: "backups/{cluster}" },
   noAccessEntry: { cluster: "prod-eks", createAccessEntry: "false" },
   alarmEmail: { cluster: "prod-eks", alarmEmail: "oncall@example.com" },
@@ -453,6 +453,27 @@ describe("alarms", () => {
     expect(dims(lambda!)).toEqual({ FunctionName: { Ref: "SnapshotLambdaFunction" } });
   });
 
+  it("pages when a snapshot finds more than massDeletionPercent (20) of the previous snapshot's objects removed", () => {
+    const [mass, ...more] = alarms("single", "ObjectsRemovedPercent");
+    expect(more).toEqual([]);
+    expect(mass!.Properties).toMatchObject({
+      Namespace: "KubeAutosave",
+      Statistic: "Maximum",
+      Period: 3600,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 20,
+      TreatMissingData: "ignore",
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+    expect(dims(mass!)).toEqual({ Cluster: "prod-eks", service: "kube-autosave" });
+    expect(text(mass!.Properties.AlarmDescription)).toContain(
+      "more than 20% of the previous snapshot's objects",
+    );
+  });
+
   it("e-mails the alarm topic only when alarmEmail is given", () => {
     expect(resourcesOfType(t("single"), "AWS::SNS::Subscription")).toEqual([]);
     const sub = onlyResource(t("alarmEmail"), "AWS::SNS::Subscription").Properties;
@@ -487,6 +508,10 @@ describe("several clusters from one stack", () => {
         .map((a) => dims(a).Cluster)
         .sort(),
     ).toEqual(clusters);
+    const mass = alarms("multi", "ObjectsRemovedPercent");
+    expect(mass.map((a) => dims(a).Cluster).sort()).toEqual(clusters);
+    // --param="massDeletionPercent=10" arrives as a string; CloudFormation reads it as the number.
+    for (const a of mass) expect(Number(a.Properties.Threshold)).toBe(10);
     expect(alarms("multi", "Errors")).toHaveLength(1);
     const names = resourcesOfType(t("multi"), "AWS::CloudWatch::Alarm").map((a) =>
       text(a.Properties.AlarmName),
