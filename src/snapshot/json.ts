@@ -9,17 +9,26 @@ export interface RawNumber {
 }
 
 /**
- * Candidate number tokens: digits right after `:`, `,` or `[` (a value position). Strings can hold the
- * same pattern; a false match only costs the slower exact parse, never a wrong value.
+ * Numbers JavaScript may write differently, in value position (after `:`, `,` or `[`): 16 or more
+ * digits (beyond 2^53, or more precision than a double has), a fraction ending in 0 ("1.50"), an
+ * exponent ("1E21", "1e-7"), "-0", and small fractions JavaScript writes as exponents ("0.0000001").
+ * Every other number round-trips, so most candidates are dropped by the pattern itself. Strings can
+ * hold the same pattern; a false match only costs the slower exact parse, never a wrong value.
  */
-const NUMBER_TOKEN = /[:,[]\s*(-?\d[\d.eE+-]*)/g;
+const NUMBER_TOKEN = /[:,[]\s*(-0(?![.\d])|-?(?:[\d.]{16,}|\d+\.\d*0(?!\d)|\d+(?:\.\d+)?[eE][+-]?\d+|0\.0{6}\d*))/g;
+
+/**
+ * JSON's number grammar. A candidate that does not match it ("01" of a timestamp's "12:01:30", a date's
+ * "2026-11-30") can only be inside a string: every Kubernetes object has timestamps.
+ */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /** True when `text` has a number that JSON.parse would change (round trip differs from the source). */
 export function hasInexactNumber(text: string): boolean {
   NUMBER_TOKEN.lastIndex = 0;
   for (let m = NUMBER_TOKEN.exec(text); m !== null; m = NUMBER_TOKEN.exec(text)) {
     const token = m[1] as string;
-    if (String(Number(token)) !== token) return true;
+    if (String(Number(token)) !== token && JSON_NUMBER.test(token)) return true;
   }
   return false;
 }

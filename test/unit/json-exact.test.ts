@@ -53,6 +53,8 @@ describe("hasInexactNumber (the fast path's gate)", () => {
     ['{"a":1E5}', true],
     ['{"a":1,"b":[2,3.5],"c":1e+21}', false],
     ['{"a":"9223372036854775807"}', false],
+    ['{"creationTimestamp":"2026-11-30T00:01:02Z","d":"date: 2026-11-30"}', false],
+    ['{"a":[1,2],"b":"x:0123"}', false],
   ])("%s -> %s", (text, expected) => {
     expect(hasInexactNumber(text)).toBe(expected);
   });
