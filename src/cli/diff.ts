@@ -148,7 +148,7 @@ class TextOutput implements Output {
 }
 
 /** `~ spec.replicas: 1 → 3`, `+ metadata.labels.env: "prod"`, `- data.key` (redacted: no value). */
-function fieldLine(f: FieldChange): string {
+export function fieldLine(f: FieldChange): string {
   if (f.op === "changed")
     return "from" in f ? `~ ${f.path}: ${value(f.from)} → ${value(f.to)}` : `~ ${f.path}`;
   const mark = f.op === "added" ? "+" : "-";

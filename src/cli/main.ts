@@ -32,6 +32,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await (await import("./diff.js")).runDiff(command, io);
       case "restore":
         return await (await import("./restore.js")).runRestore(command, io);
+      case "history":
+        return await (await import("./history.js")).runHistory(command, io);
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -70,6 +70,17 @@ export interface DiffCommand {
   readonly json: boolean;
 }
 
+export interface HistoryCommand {
+  readonly name: "history";
+  readonly location: Location;
+  /** `resource.group` notation (core: `configmaps`). */
+  readonly resource: string;
+  readonly objectName: string;
+  /** Undefined: `default` for namespaced types. */
+  readonly namespace?: string | undefined;
+  readonly json: boolean;
+}
+
 export interface RestoreCommand {
   readonly name: "restore";
   readonly snapshot: SnapshotRef;
@@ -100,7 +111,8 @@ export type Command =
   | ListCommand
   | VerifyCommand
   | DiffCommand
-  | RestoreCommand;
+  | RestoreCommand
+  | HistoryCommand;
 
 export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_CONCURRENCY = 4;
@@ -117,6 +129,8 @@ Commands:
   verify <snapshot>    check every file against the manifest (bytes, items, sha256, strays)
   diff <a> <b>         added, removed and changed objects between two snapshots
   restore <snapshot>   re-create a snapshot's objects in a cluster, in dependency order
+  history <location> <resource>[.<group>]/<name> [--namespace NS]
+                       one object across every snapshot: added, changed (fields), removed
   help                 show this help
   version              print the version
 
@@ -145,11 +159,14 @@ snapshot options:
   --raw                      store objects exactly as served (no cleaning)
   --json                     print the summary as JSON
 
-list / verify / diff / restore:
+list / verify / diff / restore / history:
   <location> is a folder (e.g. ./backups/kube-aws/clusters/prod/backup) or s3://bucket/prefix;
   <snapshot> is a location followed by a snapshot name (…/backup/2026-11-24_03-00-00).
   --endpoint URL, --region REGION   for s3:// locations (S3-compatible servers: path-style)
   --json                            machine-readable output
+
+history options:
+  --namespace NS        the object's namespace (default: default; none for cluster-scoped types)
 
 restore options:
   --kubeconfig FILE, --context NAME   the target cluster (default: current context)
@@ -183,6 +200,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
   if (first === "verify") return parseVerify(rest, env);
   if (first === "diff") return parseDiff(rest, env);
   if (first === "restore") return parseRestore(rest, env);
+  if (first === "history") return parseHistory(rest, env);
   if (first.startsWith("-")) throw new UsageError(`unknown option ${first}`);
   throw new UsageError(`unknown command "${first}"`);
 }
@@ -527,6 +545,40 @@ function parseDiff(argv: readonly string[], env: Record<string, string | undefin
   const to = parseSnapshotRef(positionals[1] ?? "", v, env, problems);
   if (problems.length > 0) throw new UsageError(problems.join("\n  "));
   return { name: "diff", from, to, json: v.json ?? false };
+}
+
+const HISTORY_OPTIONS = { ...S3_LOCATION_OPTIONS, namespace: { type: "string" } } as const;
+
+/** A resource type in kubectl's `resource.group` notation (lowercase words joined by dots). */
+const RESOURCE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function parseHistory(argv: readonly string[], env: Record<string, string | undefined>): HistoryCommand {
+  const { values: v, positionals, problems } = parseFlags(argv, HISTORY_OPTIONS);
+  positionalCount("history", positionals, ["location", "resource/name"], problems);
+  s3OnlyProblems(v, positionals.slice(0, 1), problems);
+  const location = parseLocation(positionals[0] ?? "", v, env, problems);
+  const object = positionals[1] ?? "";
+  const slash = object.indexOf("/");
+  const resource = slash < 0 ? "" : object.slice(0, slash);
+  const objectName = slash < 0 ? "" : object.slice(slash + 1);
+  if (
+    positionals.length === 2 &&
+    (!RESOURCE_NAME.test(resource) || objectName === "" || objectName.includes("/"))
+  )
+    problems.push(
+      `"${object}" is not <resource>[.<group>]/<name> (e.g. deployments.apps/web, configmaps/settings)`,
+    );
+  if (v.namespace !== undefined && !NAMESPACE_NAME.test(v.namespace))
+    problems.push(`--namespace "${v.namespace}" is not a namespace name`);
+  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
+  return {
+    name: "history",
+    location,
+    resource,
+    objectName,
+    namespace: v.namespace,
+    json: v.json ?? false,
+  };
 }
 
 const RESTORE_OPTIONS = {

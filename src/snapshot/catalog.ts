@@ -60,8 +60,8 @@ interface Seen {
   claim: boolean;
 }
 
-/** Lists the snapshots of a store (one listing of the store, then one read per manifest or claim). */
-export async function listSnapshots(store: SnapshotStore): Promise<Catalog> {
+/** One listing of the store: what each snapshot name holds (files, bytes, a manifest, a claim). */
+async function scan(store: SnapshotStore): Promise<Map<string, Seen>> {
   const seen = new Map<string, Seen>();
   const entryOf = (name: string): Seen => {
     let s = seen.get(name);
@@ -88,7 +88,22 @@ export async function listSnapshots(store: SnapshotStore): Promise<Catalog> {
       }
     }
   }
+  return seen;
+}
 
+/** The snapshot names a store holds, oldest first, with whether each has a manifest (one listing, no reads). */
+export async function storedSnapshots(
+  store: SnapshotStore,
+): Promise<{ readonly snapshot: string; readonly manifest: boolean }[]> {
+  const seen = await scan(store);
+  return [...seen.keys()]
+    .sort(compareSnapshotNames)
+    .map((snapshot) => ({ snapshot, manifest: (seen.get(snapshot) as Seen).manifest }));
+}
+
+/** Lists the snapshots of a store (one listing of the store, then one read per manifest or claim). */
+export async function listSnapshots(store: SnapshotStore): Promise<Catalog> {
+  const seen = await scan(store);
   const warnings: string[] = [];
   const latest = await readLatest(store, warnings);
   const names = [...seen.keys()].sort(compareSnapshotNames);
