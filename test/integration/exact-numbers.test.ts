@@ -6,46 +6,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
-import { eventually } from "../support/fixtures.js";
+import { crdWithSpec, eventually } from "../support/fixtures.js";
 import { sharedCluster } from "../support/shared.js";
 import { onlySnapshot } from "../support/snapshot-files.js";
 import { type Cluster, type OwnedCluster, startCluster } from "../support/testbed.js";
 
 const NS = "exact-numbers";
-const CRD = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: "counters.exact.example.com" },
-  spec: {
-    group: "exact.example.com",
-    names: { plural: "counters", singular: "counter", kind: "Counter" },
-    scope: "Namespaced",
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            properties: {
-              spec: {
-                type: "object",
-                properties: {
-                  max: { type: "integer", format: "int64" },
-                  min: { type: "integer", format: "int64" },
-                  past53: { type: "integer", format: "int64" },
-                  ratio: { type: "number" },
-                  free: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-                },
-              },
-            },
-          },
-        },
-      },
-    ],
+const INT64 = { type: "integer", format: "int64" };
+const CRD = crdWithSpec(
+  "exact.example.com",
+  { plural: "counters", singular: "counter", kind: "Counter" },
+  {
+    max: INT64,
+    min: INT64,
+    past53: INT64,
+    ratio: { type: "number" },
+    free: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
   },
-};
+);
 /** Written as text: JSON.stringify of a JavaScript object could not even express these numbers. */
 const counter = (name: string, max: string) =>
   `{"apiVersion":"exact.example.com/v1","kind":"Counter","metadata":{"name":"${name}","namespace":"${NS}"},` +

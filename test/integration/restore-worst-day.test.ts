@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { type FaultProxy, kubeStatus, startKubeFaultProxy } from "../support/fault-proxy.js";
-import { eventually } from "../support/fixtures.js";
+import { crdWithSpec, eventually } from "../support/fixtures.js";
 import { issueCert } from "../support/pki.js";
 import { expectNothingSecret } from "../support/secrets.js";
 import { onlySnapshot, readJson } from "../support/snapshot-files.js";
@@ -29,39 +29,17 @@ let work: string;
 /** The source cluster's snapshot folder (ends in the snapshot name). */
 let snap: string;
 
-const CRD = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: "databases.ops.example.com" },
-  spec: {
-    group: "ops.example.com",
-    names: { plural: "databases", singular: "database", kind: "Database" },
-    scope: "Namespaced",
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            properties: {
-              spec: {
-                type: "object",
-                properties: {
-                  maxBytes: { type: "integer", format: "int64" },
-                  minOffset: { type: "integer", format: "int64" },
-                  past53: { type: "integer", format: "int64" },
-                  tuning: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-                },
-              },
-            },
-          },
-        },
-      },
-    ],
+const INT64 = { type: "integer", format: "int64" };
+const CRD = crdWithSpec(
+  "ops.example.com",
+  { plural: "databases", singular: "database", kind: "Database" },
+  {
+    maxBytes: INT64,
+    minOffset: INT64,
+    past53: INT64,
+    tuning: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
   },
-};
+);
 /** Written as text: a JavaScript object could not even hold these numbers. */
 const DATABASE =
   `{"apiVersion":"ops.example.com/v1","kind":"Database","metadata":{"name":"orders","namespace":"${NS}"},` +

@@ -297,3 +297,34 @@ export async function buildSampleCluster(
   );
   return { namespaces };
 }
+
+/**
+ * A namespaced CRD whose `spec` has the given typed properties (e.g. `{ type: "integer", format: "int64" }`)
+ * validated by the API server, one structural schema version v1.
+ */
+export function crdWithSpec(
+  group: string,
+  names: { plural: string; singular: string; kind: string },
+  properties: Record<string, object>,
+): { apiVersion: string; kind: string; metadata: { name: string }; spec: object } {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${names.plural}.${group}` },
+    spec: {
+      group,
+      names,
+      scope: "Namespaced",
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties } } },
+          },
+        },
+      ],
+    },
+  };
+}
