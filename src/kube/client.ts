@@ -176,54 +176,68 @@ export class KubeClient {
     return this.#requests;
   }
 
-  /** GETs `path` and parses the JSON body; retries transient failures; throws typed errors. */
+  /** GETs `path` and parses the JSON body (numbers exact); retries transient failures; throws typed errors. */
   async getJson<T = unknown>(path: string): Promise<T> {
-    const { maxAttempts } = this.#opts.retry;
-    for (let attempt = 1; ; attempt++) {
+    return this.getStreamed(path, async (body, status) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk);
+      const bytes = Buffer.concat(chunks);
       try {
-        const res = await this.#send("GET", path);
-        return this.#interpret<T>(path, res);
-      } catch (err) {
-        if (!(err instanceof RetryableError) || attempt >= maxAttempts) {
-          if (err instanceof RetryableError) {
-            throw this.#exhausted("GET", path, err, attempt);
-          }
-          throw err;
-        }
-        await this.#backoff(path, attempt, err);
+        return parseExact(bytes.toString("utf8")) as T;
+      } catch {
+        // A body cut short by a proxy or a reset looks like this; the next attempt may get it whole.
+        throw new RetryBodyError("not-json", status, bytes.length);
       }
-    }
+    });
   }
 
   /**
    * GETs `path` and hands a 2xx body to `consume` as it arrives (memory: a chunk at a time). Error
-   * statuses, 410 and failures before the body are handled as in getJson. `consume` may throw
-   * RetryBodyError while it has handed nothing on: the request is retried with backoff, and after the
-   * last attempt that becomes an ApiError. Anything else it throws ends the request and is rethrown.
-   * Reading the body fails with a broken-body error (isBrokenBody) when the connection breaks, or after
-   * `requestTimeoutMs` without a byte while `consume` waits for one. Unread bytes are discarded.
+   * statuses and 410 throw typed errors; 429, 5xx and failures before the body are retried. `consume`
+   * may throw RetryBodyError while it has handed nothing on: the request is retried with backoff, and
+   * after the last attempt that becomes an ApiError. Anything else it throws ends the request and is
+   * rethrown. Reading the body fails with a broken-body error (isBrokenBody) when the connection breaks,
+   * or after `requestTimeoutMs` without a byte while `consume` waits for one. Unread bytes are discarded.
    */
   async getStreamed<T>(
     path: string,
     consume: (body: ResponseBody, status: number) => Promise<T>,
   ): Promise<T> {
-    const { maxAttempts } = this.#opts.retry;
-    for (let attempt = 1; ; attempt++) {
+    return this.#attempts("GET", path, async () => {
+      const res = await this.#send("GET", path, undefined, true);
+      if (res.stream === undefined) return this.#failure(path, res);
+      const stream = res.stream;
       try {
-        const res = await this.#send("GET", path, undefined, true);
-        if (res.stream === undefined) this.#interpret(path, res);
-        const stream = res.stream as IncomingMessage;
-        try {
-          return await consume(this.#bodyOf(stream, path), res.status);
-        } finally {
-          stream.destroy();
-        }
+        return await consume(this.#bodyOf(stream, path), res.status);
+      } finally {
+        stream.destroy();
+      }
+    });
+  }
+
+  /**
+   * The one retry loop: runs `attempt` until it succeeds, throws something other than a RetryableError,
+   * or the policy's attempts are used up (then #exhausted says what failed). A RetryableError that
+   * `mayRetry` refuses (a write that may have reached the server) fails at once: the cluster is unreachable.
+   */
+  async #attempts<T>(
+    method: RequestMethod,
+    path: string,
+    attempt: (last: boolean) => Promise<T>,
+    mayRetry: (err: RetryableError) => boolean = () => true,
+  ): Promise<T> {
+    const { maxAttempts } = this.#opts.retry;
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt(n >= maxAttempts);
       } catch (err) {
-        if (!(err instanceof RetryableError) || attempt >= maxAttempts) {
-          if (err instanceof RetryableError) throw this.#exhausted("GET", path, err, attempt);
-          throw err;
-        }
-        await this.#backoff(path, attempt, err);
+        if (!(err instanceof RetryableError)) throw err;
+        if (!mayRetry(err))
+          throw new ClusterUnreachableError(
+            `${method} ${displayPath(path)} to ${this.#conn.server} (${this.#conn.name}) failed: ${err.message}`,
+          );
+        if (n >= maxAttempts) throw this.#exhausted(method, path, err, n);
+        await this.#backoff(path, n, err);
       }
     }
   }
@@ -263,7 +277,6 @@ export class KubeClient {
    * TLS failures throw at once.
    */
   async request(method: RequestMethod, path: string, options: RequestOptions = {}): Promise<KubeResponse> {
-    const { maxAttempts } = this.#opts.retry;
     const contentType = options.contentType ?? "application/json";
     const payload =
       options.body === undefined
@@ -275,33 +288,23 @@ export class KubeClient {
       method === "PUT" ||
       method === "DELETE" ||
       (method === "PATCH" && IDEMPOTENT_PATCH_TYPES.has(contentType));
-    for (let attempt = 1; ; attempt++) {
-      let res: RawResponse;
-      try {
-        res = await this.#send(method, path, payload && { body: payload, contentType });
-      } catch (err) {
-        const retryable =
-          err instanceof RetryableError && (idempotent || NOT_SENT_ERROR_CODES.has(err.details.code ?? ""));
-        if (!retryable) {
-          if (err instanceof RetryableError)
-            throw new ClusterUnreachableError(
-              `${method} ${displayPath(path)} to ${this.#conn.server} (${this.#conn.name}) failed: ${err.message}`,
-            );
-          throw err;
+    return this.#attempts(
+      method,
+      path,
+      async (last) => {
+        const res = await this.#send(method, path, payload && { body: payload, contentType });
+        if (res.status === 401) throw this.#unauthorized();
+        const retryableStatus = res.status === 429 || (idempotent && RETRYABLE_STATUSES.has(res.status));
+        if (retryableStatus && !last) {
+          const retryAfterMs = parseRetryAfter(headerValue(res.headers["retry-after"]), new Date());
+          throw new RetryableError(`HTTP ${res.status}`, { retryAfterMs, status: res.status });
         }
-        if (attempt >= maxAttempts) throw this.#exhausted(method, path, err, attempt);
-        await this.#backoff(path, attempt, err);
-        continue;
-      }
-      if (res.status === 401) throw this.#unauthorized();
-      const retryableStatus = res.status === 429 || (idempotent && RETRYABLE_STATUSES.has(res.status));
-      if (retryableStatus && attempt < maxAttempts) {
-        const retryAfterMs = parseRetryAfter(headerValue(res.headers["retry-after"]), new Date());
-        await this.#backoff(path, attempt, new RetryableError(`HTTP ${res.status}`, { retryAfterMs }));
-        continue;
-      }
-      return { status: res.status, body: parseBody(res.body) };
-    }
+        return { status: res.status, body: parseBody(res.body) };
+      },
+      // A status the server answered with was judged above; a broken connection only when safe to resend.
+      (err) =>
+        err.details.status !== undefined || idempotent || NOT_SENT_ERROR_CODES.has(err.details.code ?? ""),
+    );
   }
 
   async #backoff(path: string, attempt: number, err: RetryableError): Promise<void> {
@@ -357,19 +360,9 @@ export class KubeClient {
     );
   }
 
-  #interpret<T>(path: string, res: RawResponse): T {
+  /** What a response that is not 2xx means: 410 Expired, a status worth a retry, 401, or an ApiError. */
+  #failure(path: string, res: RawResponse): never {
     const status = res.status;
-    if (status >= 200 && status < 300) {
-      try {
-        return parseExact(res.body.toString("utf8")) as T;
-      } catch {
-        // A body cut short by a proxy or a reset looks like this; the next attempt may get it whole.
-        throw new RetryableError(
-          `HTTP ${status} with a body that is not complete JSON (${res.body.length} bytes)`,
-          { status },
-        );
-      }
-    }
     const apiStatus = parseStatus(res.body);
     const message = apiStatus?.message ?? (res.body.toString("utf8").slice(0, 200) || "(no body)");
     if (
