@@ -482,6 +482,86 @@ describe("alarms", () => {
   });
 });
 
+describe("the dashboard", () => {
+  /** The dashboard body with CloudFormation's pseudo parameters filled in, as CloudWatch receives it. */
+  const body = (v: Variant): Json => {
+    const dashboard = onlyResource(t(v), "AWS::CloudWatch::Dashboard");
+    const pseudo: Record<string, string> = {
+      "AWS::Partition": "aws",
+      "AWS::Region": "eu-west-1",
+      "AWS::AccountId": "111122223333",
+      "AWS::StackName": "kube-autosave-test",
+    };
+    const render = (node: Json): Json => {
+      if (Array.isArray(node)) return node.map(render);
+      if (node === null || typeof node !== "object") return node;
+      if (typeof node["Fn::Sub"] === "string")
+        return node["Fn::Sub"].replace(/\$\{([^}]+)\}/g, (_: string, k: string) => {
+          if (!(k in pseudo)) throw new Error(`unresolved \${${k}} in the dashboard`);
+          return pseudo[k] as string;
+        });
+      return Object.fromEntries(Object.entries(node).map(([k, x]) => [k, render(x)]));
+    };
+    // Fn::ToJsonString: the body CloudWatch gets is this object as one JSON string.
+    return JSON.parse(JSON.stringify(render(dashboard.Properties.DashboardBody["Fn::ToJsonString"])));
+  };
+  const graphsOf = (b: Json, cluster: string): Json[] =>
+    b.widgets.filter((w: Json) => w.type === "metric" && w.properties.title.startsWith(`${cluster}: `));
+  const metricNames = (w: Json): string[] => w.properties.metrics.map((m: Json[]) => m[1]);
+
+  it("is one dashboard for the stack, made after the alarms it shows", () => {
+    const dashboard = onlyResource(t("single"), "AWS::CloudWatch::Dashboard");
+    expect(dashboard.Properties.DashboardName).toEqual({ "Fn::Sub": "${AWS::StackName}" });
+    const alarmIds = resourcesOfType(t("single"), "AWS::CloudWatch::Alarm").map((a) => a.id);
+    expect([...dashboard.DependsOn].sort()).toEqual(alarmIds.sort());
+    expect(t("single").Outputs.DashboardName.Value).toEqual({ Ref: "Dashboard" });
+  });
+
+  it("shows the state of every alarm of the stack, by ARN", () => {
+    const alarmWidget = body("multi").widgets.find((w: Json) => w.type === "alarm");
+    const names = resourcesOfType(t("multi"), "AWS::CloudWatch::Alarm").map((a) =>
+      text(a.Properties.AlarmName).replace("${AWS::StackName}", "kube-autosave-test"),
+    );
+    expect(names).toHaveLength(7);
+    expect([...alarmWidget.properties.alarms].sort()).toEqual(
+      names.map((n) => `arn:aws:cloudwatch:eu-west-1:111122223333:alarm:${n}`).sort(),
+    );
+  });
+
+  it("graphs per cluster objects and bytes per snapshot, duration, errors, added/removed/changed and removed %", () => {
+    for (const cluster of ["prod-eks", "staging-eks"]) {
+      const graphs = graphsOf(body("multi"), cluster);
+      expect(graphs.map(metricNames)).toEqual([
+        ["Items"],
+        ["Bytes"],
+        ["DurationSeconds"],
+        ["SnapshotErrors", "SnapshotCompleted"],
+        ["ObjectsAdded", "ObjectsRemoved", "ObjectsChanged"],
+        ["ObjectsRemovedPercent"],
+      ]);
+      for (const g of graphs) {
+        expect(g.properties.region).toBe("eu-west-1");
+        for (const m of g.properties.metrics) {
+          // The same namespace and dimension set the handler's EMF lines and the alarms use.
+          expect(m.slice(0, 1).concat(m.slice(2, 6))).toEqual([
+            "KubeAutosave",
+            "Cluster",
+            cluster,
+            "service",
+            "kube-autosave",
+          ]);
+        }
+      }
+      // The mass-deletion threshold (massDeletionPercent=10 in this variant) is drawn on the removed % graph.
+      expect(graphs[5].properties.annotations.horizontal).toEqual([
+        { label: "mass-deletion alarm", value: 10, color: "#d62728" },
+      ]);
+    }
+    expect(graphsOf(body("single"), "prod-eks")[5].properties.annotations.horizontal[0].value).toBe(20);
+    expect(graphsOf(body("single"), "staging-eks")).toEqual([]);
+  });
+});
+
 describe("several clusters from one stack", () => {
   const clusters = ["prod-eks", "staging-eks"];
 
