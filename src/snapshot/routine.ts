@@ -48,6 +48,13 @@ export const ROUTINE_RULES: readonly RoutineRule[] = [
       (resource === "serviceaccounts" && nameOf(object) === "default"),
   },
   {
+    id: "service-ip-addresses",
+    reason:
+      "kube-apiserver allocates an IPAddress for each Service's cluster IP and frees it with the Service " +
+      "(what people changed is the Service)",
+    matches: (resource) => resource === "ipaddresses.networking.k8s.io",
+  },
+  {
     id: "nodes",
     reason: "Nodes come and go with autoscaling, and kubelets keep updating their labels and annotations",
     matches: (resource) => resource === "nodes",

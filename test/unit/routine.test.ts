@@ -28,6 +28,9 @@ describe("routine rules", () => {
     expect(routineRuleOf("configmaps", cm({ name: "kube-root-ca.crt" }))).toBe("namespace-defaults");
     expect(routineRuleOf("serviceaccounts", { metadata: { name: "default" } })).toBe("namespace-defaults");
     expect(routineRuleOf("nodes", { metadata: { name: "ip-10-0-0-1" } })).toBe("nodes");
+    expect(routineRuleOf("ipaddresses.networking.k8s.io", { metadata: { name: "10.0.0.76" } })).toBe(
+      "service-ip-addresses",
+    );
   });
 
   it("leave what people change alone: their objects, owned but not controlled ones, look-alike names", () => {
