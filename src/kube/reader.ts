@@ -4,6 +4,7 @@ import { ApiError, ListInterruptedError } from "../snapshot/errors.js";
 import { isRecord, jsonProblem, parseExact } from "../snapshot/json.js";
 import { qualifiedResource } from "../snapshot/layout.js";
 import { ListItemSplitter, ListSyntaxError, NO_ITEMS } from "../snapshot/list-splitter.js";
+import { runPool } from "../snapshot/pool.js";
 import type {
   ApiResource,
   ClusterReader,
@@ -54,23 +55,20 @@ export class KubeClusterReader implements ClusterReader {
       group: g.name,
       version: g.preferredVersion?.version ?? g.versions?.[0]?.version ?? "",
     }));
-    const out: GroupDiscovery[] = new Array(pending.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < pending.length) {
-        const i = next++;
-        const { group, version } = pending[i] as { group: string; version: string };
+    const out = await runPool(
+      pending,
+      { concurrency: DISCOVERY_CONCURRENCY },
+      async ({ group, version }): Promise<GroupDiscovery> => {
         try {
           const list = await this.client.getJson<ApiResourceList>(`/apis/${group}/${version}`);
-          out[i] = { group, version, resources: list.resources ?? [] };
+          return { group, version, resources: list.resources ?? [] };
         } catch (err) {
           // An aggregated API that is down must not stop the backup of everything else.
           const status = err instanceof ApiError ? err.status : null;
-          out[i] = { group, version, error: { status, message: (err as Error).message } };
+          return { group, version, error: { status, message: (err as Error).message } };
         }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DISCOVERY_CONCURRENCY, pending.length) }, worker));
+      },
+    );
     return [...result, ...out];
   }
 

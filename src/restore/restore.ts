@@ -8,6 +8,7 @@
 import { ApiError, ClusterUnreachableError } from "../snapshot/errors.js";
 import { qualifiedResource } from "../snapshot/layout.js";
 import type { SnapshotManifest } from "../snapshot/manifest.js";
+import { runPool } from "../snapshot/pool.js";
 import type { ApiResource, Clock, KubeObject, Logger, SnapshotStore } from "../snapshot/ports.js";
 import { differences } from "./compare.js";
 import {
@@ -306,18 +307,15 @@ class RestoreRun {
   }
 
   /** Runs `fn` over `items`, at most the concurrency at once, results in the items' order. */
-  async #pool<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<(R | undefined)[]> {
-    const results: (R | undefined)[] = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length && !this.#aborted) {
-        const i = next++;
-        results[i] = await fn(items[i] as T);
-      }
-    };
-    const workers = Math.min(this.#opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY, items.length);
-    await Promise.all(Array.from({ length: workers }, worker));
-    return results;
+  #pool<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<(R | undefined)[]> {
+    return runPool<T, R | undefined>(
+      items,
+      {
+        concurrency: this.#opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
+        stop: () => this.#aborted !== undefined,
+      },
+      fn,
+    );
   }
 
   /** The report line of an object as the snapshot has it (skips, failures before a decision). */

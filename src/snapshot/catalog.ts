@@ -1,5 +1,7 @@
 // What a store holds: its snapshots with their state (complete or not), and the one manifest reader
 // that list, verify and diff share, so "is this a snapshot, and is its manifest one" is decided once.
+
+import { readLatest } from "./latest.js";
 import {
   claimKey,
   compareSnapshotNames,
@@ -105,7 +107,9 @@ export async function storedSnapshots(
 export async function listSnapshots(store: SnapshotStore): Promise<Catalog> {
   const seen = await scan(store);
   const warnings: string[] = [];
-  const latest = await readLatest(store, warnings);
+  const pointer = await readLatest(store);
+  if (pointer.problem) warnings.push(pointer.problem);
+  const latest = pointer.snapshot;
   const names = [...seen.keys()].sort(compareSnapshotNames);
   const entries: CatalogEntry[] = [];
   for (const name of names) {
@@ -152,19 +156,6 @@ export async function listSnapshots(store: SnapshotStore): Promise<Catalog> {
       warnings.push(`${LATEST_KEY} points at ${latest}, which has no usable manifest`);
   }
   return { entries, latest, warnings };
-}
-
-async function readLatest(store: SnapshotStore, warnings: string[]): Promise<string | null> {
-  const body = await store.get(LATEST_KEY);
-  if (!body) return null;
-  try {
-    const pointer = JSON.parse(body.toString("utf8")) as { snapshot?: unknown };
-    if (typeof pointer.snapshot === "string" && isSnapshotName(pointer.snapshot)) return pointer.snapshot;
-  } catch {
-    // reported below
-  }
-  warnings.push(`${LATEST_KEY} is not a readable pointer (no snapshot name in it)`);
-  return null;
 }
 
 /** The run's claim (written when the name was taken): who started it and when. Best effort. */

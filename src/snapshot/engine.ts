@@ -1,41 +1,28 @@
-// The snapshot engine: discover every listable type, list each ONCE across all namespaces page by
-// page, stream the cleaned items into one List file per (type, namespace), then write the manifest
-// last. Knows nothing of AWS, Lambda or the process: everything comes in through ports.
-import { readManifest } from "./catalog.js";
 import { cleanObject } from "./clean.js";
-import { digestChanges, type PreviousSnapshot } from "./digest.js";
+import { digestChanges } from "./digest.js";
 import { selectResourceTypes } from "./discovery.js";
-import {
-  ApiError,
-  CorruptObjectError,
-  ListExpiredError,
-  ListInterruptedError,
-  SnapshotAbortedError,
-} from "./errors.js";
+import { ApiError, ListExpiredError, ListInterruptedError, SnapshotAbortedError } from "./errors.js";
 import type { ResourceFilters } from "./filters.js";
 import { namespaceIncluded } from "./filters.js";
+import { readPrevious, updateLatest } from "./latest.js";
 import {
   claimKey,
-  compareSnapshotNames,
   formatTimestamp,
-  isSnapshotName,
   keyInSnapshot,
-  LATEST_KEY,
   manifestKey,
   qualifiedResource,
-  RUNS_DIR,
   resourceFileKey,
   snapshotName,
 } from "./layout.js";
 import { type FileSummary, ListFileWriter } from "./list-file.js";
 import {
-  type LatestPointer,
   MANIFEST_API_VERSION,
   type ManifestError,
   type ManifestFile,
   type ManifestResource,
   type SnapshotManifest,
 } from "./manifest.js";
+import { runPool } from "./pool.js";
 import type {
   Clock,
   ClusterReader,
@@ -149,7 +136,17 @@ async function snapshotRun(
 
   const selection = selectResourceTypes(await discovery, options.filters);
   const run = new TypeBackup(deps, options, snapshot);
-  const outcomes = await runPool(selection.types, options.concurrency, run);
+  const outcomes = await runPool(
+    selection.types,
+    {
+      concurrency: options.concurrency,
+      // The first fatal error (cluster or store gone) stops the other types at their next page.
+      onError: (error) => {
+        run.fatal ??= { error };
+      },
+    },
+    (type) => run.backup(type),
+  );
 
   const resources: ManifestResource[] = [];
   const files: ManifestFile[] = [];
@@ -251,99 +248,6 @@ async function hasAnyObject(store: SnapshotStore, prefix: string): Promise<boole
   return false;
 }
 
-type LatestTarget = Omit<LatestPointer, "apiVersion" | "kind" | "manifest">;
-
-/** Rounds of "point, then look for a newer complete snapshot" before giving up (each round is rare). */
-const MAX_LATEST_ROUNDS = 5;
-
-/**
- * Points latest.json at the newest complete snapshot: `next`, unless a newer one holds it. Runs that
- * finish at the same moment both read the pointer before either writes it, so the older run's write can
- * land last; hence each write is followed by a look for newer complete snapshots (claimed in .runs/,
- * with a manifest), and the pointer moves on to the newest. The last writer always looks last, so the
- * pointer ends on the newest snapshot whose manifest was written.
- */
-async function updateLatest(store: SnapshotStore, next: LatestTarget): Promise<void> {
-  let target = next;
-  for (let round = 1; round <= MAX_LATEST_ROUNDS; round++) {
-    const current = await readLatest(store);
-    if (!current || compareSnapshotNames(current, target.snapshot) < 0) {
-      const pointer: LatestPointer = {
-        apiVersion: MANIFEST_API_VERSION,
-        kind: "LatestSnapshot",
-        manifest: manifestKey(target.snapshot),
-        ...target,
-      };
-      await store.put(LATEST_KEY, Buffer.from(`${JSON.stringify(pointer, null, 2)}\n`));
-    }
-    const newer = await newestCompleteAfter(store, target.snapshot);
-    if (!newer) return;
-    target = newer;
-  }
-}
-
-/**
- * The snapshot latest.json names, with its manifest, for the change digest. Never throws: a pointer or
- * manifest that cannot be read only means there is nothing to compare with (`problem` says why).
- */
-async function readPrevious(store: SnapshotStore): Promise<PreviousSnapshot> {
-  let snapshot: string | undefined;
-  try {
-    snapshot = await readLatest(store);
-    if (snapshot === undefined) return { snapshot: null };
-    const read = await readManifest(store, snapshot);
-    return read.ok
-      ? { snapshot, manifest: read.manifest }
-      : { snapshot, problem: `${snapshot} has no usable manifest (${read.problem})` };
-  } catch (err) {
-    return {
-      snapshot: snapshot ?? null,
-      problem: `could not read ${snapshot ?? LATEST_KEY}: ${(err as Error).message}`,
-    };
-  }
-}
-
-/** The snapshot latest.json names; undefined when there is none or it cannot be read (it is replaced). */
-async function readLatest(store: SnapshotStore): Promise<string | undefined> {
-  let current: Buffer | undefined;
-  try {
-    current = await store.get(LATEST_KEY);
-  } catch (err) {
-    if (err instanceof CorruptObjectError) return undefined; // replaced, like a pointer that is not JSON
-    throw err;
-  }
-  if (!current) return undefined;
-  try {
-    const parsed = JSON.parse(current.toString("utf8")) as Partial<LatestPointer>;
-    return typeof parsed.snapshot === "string" ? parsed.snapshot : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The newest snapshot named after `name` that has a manifest (a run that finished alongside), if any. */
-async function newestCompleteAfter(store: SnapshotStore, name: string): Promise<LatestTarget | undefined> {
-  const newer: string[] = [];
-  for await (const { key } of store.list(RUNS_DIR)) {
-    const claimed = key.slice(RUNS_DIR.length + 1).replace(/\.json$/, "");
-    if (isSnapshotName(claimed) && compareSnapshotNames(claimed, name) > 0) newer.push(claimed);
-  }
-  newer.sort(compareSnapshotNames).reverse();
-  for (const candidate of newer) {
-    const body = await store.get(manifestKey(candidate));
-    if (!body) continue; // still running, or crashed
-    try {
-      const manifest = JSON.parse(body.toString("utf8")) as Partial<SnapshotManifest>;
-      if (manifest.status && manifest.completedAt) {
-        return { snapshot: candidate, status: manifest.status, completedAt: manifest.completedAt };
-      }
-    } catch {
-      // not a manifest: not a complete snapshot
-    }
-  }
-  return undefined;
-}
-
 function throwIfAborted(signal: AbortSignal | undefined, cause?: unknown): void {
   if (signal?.aborted) {
     const reason =
@@ -353,29 +257,6 @@ function throwIfAborted(signal: AbortSignal | undefined, cause?: unknown): void 
       cause === undefined ? undefined : { cause },
     );
   }
-}
-
-/** Runs `work` over the types, at most `concurrency` at once; the first fatal error stops the rest. */
-async function runPool(
-  types: readonly ResourceType[],
-  concurrency: number,
-  work: TypeBackup,
-): Promise<TypeOutcome[]> {
-  const outcomes: TypeOutcome[] = new Array(types.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < types.length && !work.fatal) {
-      const i = next++;
-      try {
-        outcomes[i] = await work.backup(types[i] as ResourceType);
-      } catch (err) {
-        work.fatal ??= { error: err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, types.length)) }, worker));
-  if (work.fatal) throw work.fatal.error;
-  return outcomes;
 }
 
 /** Sets apiVersion and kind first (list responses omit them on items). */

@@ -15,7 +15,8 @@ export interface RawNumber {
  * Every other number round-trips, so most candidates are dropped by the pattern itself. Strings can
  * hold the same pattern; a false match only costs the slower exact parse, never a wrong value.
  */
-const NUMBER_TOKEN = /[:,[]\s*(-0(?![.\d])|-?(?:[\d.]{16,}|\d+\.\d*0(?!\d)|\d+(?:\.\d+)?[eE][+-]?\d+|0\.0{6}\d*))/g;
+const NUMBER_TOKEN =
+  /[:,[]\s*(-0(?![.\d])|-?(?:[\d.]{16,}|\d+\.\d*0(?!\d)|\d+(?:\.\d+)?[eE][+-]?\d+|0\.0{6}\d*))/g;
 
 /**
  * JSON's number grammar. A candidate that does not match it ("01" of a timestamp's "12:01:30", a date's

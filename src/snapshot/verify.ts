@@ -9,6 +9,7 @@ import { isRecord } from "./json.js";
 import { claimKey, keyInSnapshot, MANIFEST_FILE, qualifiedResource, resourceFileKey } from "./layout.js";
 import { ListFileError, listFileItems } from "./list-read.js";
 import type { ManifestFile, ManifestResource, SnapshotManifest } from "./manifest.js";
+import { runPool } from "./pool.js";
 import type { ObjectLockRetention, SnapshotStore } from "./ports.js";
 
 /** Item problems reported per file before the rest are only counted (a bad file can hold thousands). */
@@ -104,18 +105,10 @@ async function readLocks(
 ): Promise<ObjectLockReport[]> {
   const lockOf = store.lockOf?.bind(store);
   if (!lockOf) return [];
-  const out: ObjectLockReport[] = new Array(keys.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < keys.length) {
-      const i = next++;
-      const key = keys[i] as string;
-      const lock = await lockOf(`${snapshot}/${key}`);
-      out[i] = { key, mode: lock?.mode ?? null, retainUntil: lock?.retainUntil ?? null };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LOCK_CONCURRENCY, keys.length) }, worker));
-  return out;
+  return runPool(keys, { concurrency: LOCK_CONCURRENCY }, async (key) => {
+    const lock = await lockOf(`${snapshot}/${key}`);
+    return { key, mode: lock?.mode ?? null, retainUntil: lock?.retainUntil ?? null };
+  });
 }
 
 /**

@@ -354,6 +354,23 @@ describe("S3 faults", () => {
     expect((await listS3(bucket)).latest).toBe(JSON.parse(second.stdout).snapshot);
   });
 
+  it("lists the snapshots when latest.json never matches its checksum, with a warning naming it", async () => {
+    const bucket = await s3.createBucket("faults-crc-list");
+    const first = await s3Snapshot(bucket, ["--json"]);
+    expect(first.code).toBe(0);
+    proxy.reset();
+    proxy.rule({ op: "GetObject", path: LATEST_JSON, action: CORRUPT_LATEST });
+
+    const res = await runCli(["list", `s3://${bucket}/${PREFIX}`, "--json", "--endpoint", proxy.url], env);
+    output.push(res.stdout, res.stderr);
+
+    expect(res.code).toBe(0);
+    const listed = JSON.parse(res.stdout);
+    expect(listed.entries.map((e: any) => e.snapshot)).toEqual([JSON.parse(first.stdout).snapshot]);
+    expect(listed.latest).toBeNull();
+    expect(listed.warnings).toEqual([expect.stringMatching(/^latest\.json is corrupt \(.*CRC32.*\)$/)]);
+  });
+
   it("reads a bucket listing cut short again; one that never arrives whole fails the run before anything is written", async () => {
     const bucket = await s3.createBucket("faults-list");
     const cut = { kind: "truncate", afterBytes: 30 } as const;
