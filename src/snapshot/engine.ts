@@ -1,3 +1,6 @@
+// The snapshot engine: discover every listable type, list each ONCE across all namespaces page by
+// page, stream the cleaned items into one List file per (type, namespace), then write the manifest
+// last. Knows nothing of AWS, Lambda or the process: everything comes in through ports.
 import { cleanObject } from "./clean.js";
 import { digestChanges } from "./digest.js";
 import { selectResourceTypes } from "./discovery.js";
