@@ -1,7 +1,9 @@
 // Differences between two snapshots, object by object: added, removed and changed objects per resource
 // type and namespace, with the changed field paths. Snapshots are compared file by file (one file of
 // each side in memory at a time), and files whose sha256 match in both manifests are not read at all.
-// Secrets are compared without their values: only the paths that changed are reported.
+// Secrets are compared without their values: only the paths that changed are reported. Without field
+// paths (the change digest), only one side's names and hashes are held, and one file's bytes at a time.
+import { createHash } from "node:crypto";
 import { readManifest, SnapshotReadError } from "./catalog.js";
 import { isRecord, jsonEqual } from "./json.js";
 import { qualifiedResource } from "./layout.js";
@@ -116,7 +118,10 @@ export interface SnapshotSource {
 
 /** How two snapshots are compared. */
 export interface DiffSnapshotsOptions {
-  /** Find each changed object's field paths (default true); false only tells changed from unchanged. */
+  /**
+   * Find each changed object's field paths (default true). False only tells changed from unchanged, by a
+   * hash of each object, holding one side's names and hashes instead of two files' objects.
+   */
   readonly fields?: boolean;
   /** Names a class for each object that differs (its new body, or the old one when removed): ObjectDiff.tag. */
   readonly tag?: (resource: string, object: unknown) => string | undefined;
@@ -203,9 +208,20 @@ export async function diffSnapshots(
       if (!compared.has(meta.resource)) continue;
       if (pair.a && pair.b && pair.a.sha256 === pair.b.sha256) continue;
       const redacted = REDACTED_RESOURCES.has(meta.resource);
-      const itemsA = pair.a ? await readItems(from, key) : new Map<string, unknown>();
-      const itemsB = pair.b ? await readItems(to, key) : new Map<string, unknown>();
-      const objects = diffItems(itemsA, itemsB, { redacted, resource: meta.resource, ...options });
+      let objects: ObjectDiff[];
+      if (options.fields === false) {
+        objects = await diffByHash(
+          pair.a ? from : undefined,
+          pair.b ? to : undefined,
+          key,
+          meta.resource,
+          options,
+        );
+      } else {
+        const itemsA = pair.a ? await readItems(from, key) : new Map<string, unknown>();
+        const itemsB = pair.b ? await readItems(to, key) : new Map<string, unknown>();
+        objects = diffItems(itemsA, itemsB, { redacted, resource: meta.resource, ...options });
+      }
       if (objects.length > 0)
         yield { key, resource: meta.resource, namespace: meta.namespace, redacted, objects };
     }
@@ -232,14 +248,52 @@ function diffItems(
     const [before, after] = [a.get(name), b.get(name)];
     if (!b.has(name)) out.push(tagged({ change: "removed", name, fields: [] }, before));
     else if (!a.has(name)) out.push(tagged({ change: "added", name, fields: [] }, after));
-    else if (how.fields === false) {
-      if (!jsonEqual(before, after)) out.push(tagged({ change: "changed", name, fields: [] }, after, before));
-    } else {
+    else {
       const fields = diffObjects(before, after, { redactValues: how.redacted });
       if (fields.length > 0) out.push(tagged({ change: "changed", name, fields }, after, before));
     }
   }
   return out;
+}
+
+/**
+ * Which objects of one file were added, removed or changed, by name, without field paths: the old
+ * side's names with a hash of each object (and its tag) are held, the new side is read item by item.
+ * Equal hashes are equal objects: both files come from this tool's writer, which serialises what the
+ * server sent in the server's key order. Memory: the names, and one file's bytes at a time.
+ */
+async function diffByHash(
+  from: SnapshotSource | undefined,
+  to: SnapshotSource | undefined,
+  key: string,
+  resource: string,
+  options: DiffSnapshotsOptions,
+): Promise<ObjectDiff[]> {
+  const tagOf = (item: unknown) => options.tag?.(resource, item);
+  const withTag = (diff: ObjectDiff, tag: string | undefined): ObjectDiff =>
+    tag === undefined ? diff : { ...diff, tag };
+  const before = new Map<string, { hash: string; tag: string | undefined }>();
+  if (from)
+    await eachItem(from, key, (name, item) => before.set(name, { hash: hashOf(item), tag: tagOf(item) }));
+  const out: ObjectDiff[] = [];
+  if (to) {
+    await eachItem(to, key, (name, item) => {
+      const old = before.get(name);
+      if (!old) {
+        out.push(withTag({ change: "added", name, fields: [] }, tagOf(item)));
+        return;
+      }
+      before.delete(name);
+      if (old.hash !== hashOf(item))
+        out.push(withTag({ change: "changed", name, fields: [] }, tagOf(item) ?? old.tag));
+    });
+  }
+  for (const [name, old] of before) out.push(withTag({ change: "removed", name, fields: [] }, old.tag));
+  return out.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+}
+
+function hashOf(item: unknown): string {
+  return createHash("sha256").update(JSON.stringify(item)).digest("base64");
 }
 
 async function requireManifest(source: SnapshotSource): Promise<SnapshotManifest> {
@@ -266,11 +320,22 @@ function listedTypes(m: SnapshotManifest): Set<string> {
 
 /** The items of one file by name (names are unique within a resource type and namespace). */
 async function readItems(source: SnapshotSource, key: string): Promise<Map<string, unknown>> {
+  const items = new Map<string, unknown>();
+  await eachItem(source, key, (name, item) => items.set(name, item));
+  return items;
+}
+
+/** Hands each item of one file to `visit` with its name, in order; throws SnapshotReadError for a bad file. */
+async function eachItem(
+  source: SnapshotSource,
+  key: string,
+  visit: (name: string, item: unknown) => void,
+): Promise<void> {
   const where = source.store.describe(`${source.snapshot}/${key}`);
   const body = await source.store.get(`${source.snapshot}/${key}`);
   if (body === undefined)
     throw new SnapshotReadError(`cannot compare: ${where} is missing (the manifest lists it; run verify)`);
-  const items = new Map<string, unknown>();
+  const names = new Set<string>();
   try {
     for (const item of listFileItems(body)) {
       const name = isRecord(item) && isRecord(item.metadata) ? item.metadata.name : undefined;
@@ -278,14 +343,14 @@ async function readItems(source: SnapshotSource, key: string): Promise<Map<strin
         throw new SnapshotReadError(
           `cannot compare: ${where} holds an item without metadata.name (run verify)`,
         );
-      if (items.has(name))
+      if (names.has(name))
         throw new SnapshotReadError(`cannot compare: ${where} holds ${name} twice (run verify)`);
-      items.set(name, item);
+      names.add(name);
+      visit(name, item);
     }
   } catch (err) {
     if (err instanceof ListFileError)
       throw new SnapshotReadError(`cannot compare: ${where} ${err.message} (run verify)`);
     throw err;
   }
-  return items;
 }
