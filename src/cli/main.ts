@@ -1,7 +1,8 @@
 // The CLI's outermost layer: parse argv into a command, run it, turn errors into exit codes. Each
 // command's module is imported when it runs, so `--help` or `list` does not pay for the others.
 import pkg from "../../package.json" with { type: "json" };
-import { parseCommand, USAGE, UsageError } from "./parse.js";
+import { parseCommand, UsageError } from "./parse.js";
+import { commandUsage, USAGE } from "./usage.js";
 
 /** What the CLI may touch of the process; tests pass their own. */
 export interface CliIo {
@@ -17,7 +18,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const command = parseCommand(argv, io.env);
     switch (command.name) {
       case "help":
-        io.stdout.write(USAGE);
+        io.stdout.write(command.command ? commandUsage(command.command) : USAGE);
         return 0;
       case "version":
         io.stdout.write(`${pkg.name} ${pkg.version}\n`);
