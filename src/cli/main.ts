@@ -10,10 +10,42 @@ export interface CliIo {
   readonly stderr: { write(s: string): unknown; isTTY?: boolean };
   readonly env: Record<string, string | undefined>;
   readonly cwd: () => string;
+  /**
+   * Aborted on Ctrl-C / SIGTERM (its reason an Interrupted): commands cancel their requests, abort
+   * uploads, leave no temp file and write no manifest; main then exits 128 + the signal's number.
+   */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Signals that stop a run, with their numbers (the exit code is 128 + it, as shells report). */
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+export type StopSignal = keyof typeof SIGNAL_NUMBERS;
+
+/** Why a run was stopped: the abort reason of CliIo.signal. */
+export class Interrupted extends Error {
+  override readonly name = "Interrupted";
+  constructor(readonly signal: StopSignal) {
+    super(`interrupted (${signal})`);
+  }
+}
+
+/** The exit code of a run stopped by `signal`, after one line saying what was stopped. */
+function stopped(io: CliIo, signal: StopSignal, what: string): number {
+  io.stderr.write(`kube-autosave: stopped by ${signal}: ${what}\n`);
+  return 128 + SIGNAL_NUMBERS[signal];
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failed, 2 bad usage, 3 partial snapshot or differences found. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const code = await run(argv, io);
+  const reason = io.signal?.aborted ? io.signal.reason : undefined;
+  // A command that finished its own way (a restore's report) while being stopped still exits as stopped.
+  if (reason instanceof Interrupted && code < 128)
+    return stopped(io, reason.signal, "the run did not finish");
+  return code;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     const command = parseCommand(argv, io.env);
     switch (command.name) {
@@ -41,6 +73,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stderr.write(`kube-autosave: ${err.message}\nRun 'kube-autosave --help' for usage.\n`);
       return 2;
     }
+    const reason = io.signal?.aborted ? io.signal.reason : undefined;
+    if (reason instanceof Interrupted) return stopped(io, reason.signal, (err as Error).message);
     io.stderr.write(`kube-autosave: ${(err as Error).message}\n`);
     return 1;
   }

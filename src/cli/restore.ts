@@ -20,7 +20,10 @@ export async function runRestore(cmd: RestoreCommand, io: CliIo): Promise<number
   const conn = await loadKubeconfig(cmd.kubeconfig ?? defaultKubeconfigPaths(io.env), cmd.context);
   const logger = stderrLogger(io);
   const { store, close } = await openStore(cmd.snapshot.target, cmd.snapshot.prefix, io);
-  const client = new KubeClient(conn, kubeClientOptions(DEFAULT_RESTORE_CONCURRENCY, logger));
+  const client = new KubeClient(conn, {
+    ...kubeClientOptions(DEFAULT_RESTORE_CONCURRENCY, logger),
+    signal: io.signal,
+  });
   try {
     const report = await restoreSnapshot(
       { store, cluster: new KubeClusterWriter(client), logger, clock: { now: () => new Date() } },

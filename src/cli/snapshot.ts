@@ -72,7 +72,7 @@ export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<numb
   const prefix = cmd.prefix ?? defaultPrefix(clusterName);
   const logger = stderrLogger(io);
   const { store, close } = await openStore(cmd.target, prefix, io);
-  const client = new KubeClient(conn, kubeClientOptions(cmd.concurrency, logger));
+  const client = new KubeClient(conn, { ...kubeClientOptions(cmd.concurrency, logger), signal: io.signal });
   try {
     const result = await takeSnapshot(
       {
@@ -89,6 +89,7 @@ export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<numb
         concurrency: cmd.concurrency,
         raw: cmd.raw,
         toolVersion: pkg.version,
+        signal: io.signal,
       },
     );
     const location = store.describe(result.snapshot);

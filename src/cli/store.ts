@@ -16,7 +16,7 @@ export interface OpenedStore {
 export async function openStore(
   target: Target,
   prefix: string,
-  io: Pick<CliIo, "cwd" | "env">,
+  io: Pick<CliIo, "cwd" | "env" | "signal">,
 ): Promise<OpenedStore> {
   if (target.kind === "dir")
     return { store: new FsStore(join(resolve(io.cwd(), target.dir), prefix)), close: () => undefined };
@@ -41,6 +41,8 @@ export async function openStore(
       prefix,
       ...(target.sse ? { sse: target.sse } : {}),
       ...(target.objectLock ? { objectLock: target.objectLock } : {}),
+      // Ctrl-C cancels uploads in flight; their multipart uploads are still aborted.
+      signal: io.signal,
     }),
     close: () => client.destroy(),
   };

@@ -2,7 +2,15 @@
 // bodies parsed as plain JSON (no typed models: they drop unknown fields and turn times into Dates).
 import type { IncomingMessage } from "node:http";
 import { Agent, request } from "node:https";
-import { ApiError, ClusterUnreachableError, ListExpiredError } from "../snapshot/errors.js";
+import {
+  ApiError,
+  ClusterUnreachableError,
+  ListExpiredError,
+  RequestAbortedError,
+} from "../snapshot/errors.js";
+
+export { RequestAbortedError };
+
 import { parseExact } from "../snapshot/json.js";
 import type { ClusterConnection } from "./connection.js";
 import {
@@ -54,11 +62,6 @@ interface RawResponse {
 
 /** A 2xx response whose body is read as it arrives (KubeClient.getStreamed). */
 export type ResponseBody = AsyncIterable<Buffer>;
-
-/** A request stopped because the client's signal aborted (deadline, shutdown). Never retried. */
-export class RequestAbortedError extends Error {
-  override readonly name = "RequestAbortedError";
-}
 
 /** A failure worth another attempt; after the last one it becomes an ApiError or ClusterUnreachableError. */
 class RetryableError extends Error {

@@ -5,7 +5,7 @@
 // compare (compare.ts), and apply only with --update. An object owned by another object of the snapshot
 // waits until its owner is written and is created with the owner's new uid. Running it again finishes
 // an interrupted restore: what exists and matches is reported unchanged, nothing is created twice.
-import { ApiError, ClusterUnreachableError } from "../snapshot/errors.js";
+import { ApiError, ClusterUnreachableError, RequestAbortedError } from "../snapshot/errors.js";
 import { qualifiedResource } from "../snapshot/layout.js";
 import type { SnapshotManifest } from "../snapshot/manifest.js";
 import { runPool } from "../snapshot/pool.js";
@@ -444,8 +444,10 @@ class RestoreRun {
       const links = await this.#liveOwnerRefs(decision.owners, ref.namespace, notes);
       return result(await this.#write(file, ref, decision.object, links, notes));
     } catch (err) {
-      // Reads that fail after their retries mean the cluster is gone: stop rather than fail every object.
-      if (err instanceof ClusterUnreachableError) this.#aborted ??= err.message;
+      // Reads that fail after their retries mean the cluster is gone, and a stopped run (Ctrl-C) sends
+      // nothing more: stop rather than fail every object.
+      if (err instanceof ClusterUnreachableError || err instanceof RequestAbortedError)
+        this.#aborted ??= err.message;
       return fail((err as Error).message, err instanceof ApiError ? err.status : null);
     }
   }

@@ -15,6 +15,11 @@ export class ListInterruptedError extends Error {
   override readonly name = "ListInterruptedError";
 }
 
+/** A request stopped because its run was stopped (deadline, Ctrl-C): never retried, never a per-object failure. */
+export class RequestAbortedError extends Error {
+  override readonly name = "RequestAbortedError";
+}
+
 /** The API server answered with an error status after retries (or a non-retryable one). */
 export class ApiError extends Error {
   override readonly name = "ApiError";

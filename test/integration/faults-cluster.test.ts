@@ -3,6 +3,7 @@
 // tokens, the Lambda's deadline, and bad configuration. Each case asserts the exact outcome: exit code or
 // thrown error, files, manifest status and errors, log lines; and no output of the whole file may hold a
 // token, a presigned URL, the AWS secret key or a planted Secret value.
+import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -677,6 +678,56 @@ describe("kube-apiserver killed in the middle of a run", () => {
     expect(listedAfter.latest).toBe(summary.snapshot);
     expect((await verify(join(out, PREFIX, summary.snapshot))).code).toBe(0);
   });
+});
+
+describe("Ctrl-C and SIGTERM", () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)(
+    "%s stops a snapshot cleanly: requests cancelled, no manifest, no temp file, one line, exit %i",
+    async (signal, exitCode) => {
+      proxy.rule({ path: /^\/api\/v1\/configmaps\?limit=2$/, action: { kind: "stall", ms: 60_000 } });
+      const out = await mkdtemp(join(work, `${signal}-`));
+      const child = spawn(
+        process.execPath,
+        [
+          "bin/kube-autosave.js",
+          "snapshot",
+          "--kubeconfig",
+          viaProxy,
+          "--out",
+          out,
+          "--cluster-name",
+          "faults",
+          "--page-size",
+          "2",
+        ],
+        { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, HOME: "/nonexistent-home" } },
+      );
+      let stderr = "";
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      // Signal it once the configmaps list hangs in the proxy: the run is in the middle of its lists.
+      const deadline = Date.now() + 30_000;
+      while (!proxy.requests.some((r) => r.path === "/api/v1/configmaps?limit=2") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      const sent = Date.now();
+      child.kill(signal);
+
+      const code = await exited;
+
+      output.push(stderr);
+      expect(code).toBe(exitCode);
+      expect(Date.now() - sent).toBeLessThan(10_000); // not the stall's 60 s: the request was cancelled
+      expect(stderr.split("\n").filter(Boolean).at(-1)).toBe(
+        `kube-autosave: stopped by ${signal}: snapshot stopped before it finished (interrupted (${signal})); no manifest was written`,
+      );
+      const keys = await listKeys(out);
+      expect(keys.filter((k) => k.endsWith("manifest.json") || k.endsWith("latest.json"))).toEqual([]);
+      expect(await tempFiles(out)).toEqual([]);
+    },
+  );
 });
 
 describe("stalled requests", () => {
