@@ -118,14 +118,14 @@ describe("serverless package (osls, offline)", () => {
 });
 
 describe("the function", () => {
-  it("is nodejs24.x on arm64 with 512 MB, 900 s, reserved concurrency 1 and no async retries", () => {
+  it("is nodejs24.x on arm64 with 512 MB, 900 s, no reserved concurrency (runs of several clusters at once) and no async retries", () => {
     const fn = onlyResource(t("single"), "AWS::Lambda::Function").Properties;
     expect(fn.Runtime).toBe("nodejs24.x");
     expect(fn.Architectures).toEqual(["arm64"]);
     expect(fn.Handler).toBe("src/handlers/snapshot.handler");
     expect(fn.MemorySize).toBe(512);
     expect(fn.Timeout).toBe(900);
-    expect(fn.ReservedConcurrentExecutions).toBe(1);
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
     expect(fn.VpcConfig).toBeUndefined();
     const conf = onlyResource(t("single"), "AWS::Lambda::EventInvokeConfig").Properties;
     expect(conf.MaximumRetryAttempts).toBe(0);
