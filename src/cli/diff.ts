@@ -6,17 +6,14 @@
 // snapshot, store failure), 2 = bad usage. Types backed up in only one snapshot are reported as "not
 // compared" and do not change the exit code.
 
-import { diffSnapshots, type FieldChange, type FileDiff, type NotCompared } from "../snapshot/diff.js";
+import { diffSnapshots, type FileDiff, type NotCompared } from "../snapshot/diff.js";
 import type { SnapshotManifest } from "../snapshot/manifest.js";
-import type { CliIo } from "./main.js";
+import { type CliIo, fieldLine } from "./output.js";
 import type { DiffCommand } from "./parse.js";
 import { type OpenedStore, openStore } from "./store.js";
 
 /** Exit code of a diff that found differences (1 stays "the command failed", as everywhere else). */
 export const EXIT_DIFFERENT = 3;
-
-/** Values longer than this are cut in the text output (the JSON output has them whole). */
-const MAX_VALUE_CHARS = 120;
 
 interface Counts {
   added: number;
@@ -145,18 +142,4 @@ class TextOutput implements Output {
     );
     this.io.stdout.write(`${lines.join("\n")}\n`);
   }
-}
-
-/** `~ spec.replicas: 1 → 3`, `+ metadata.labels.env: "prod"`, `- data.key` (redacted: no value). */
-export function fieldLine(f: FieldChange): string {
-  if (f.op === "changed")
-    return "from" in f ? `~ ${f.path}: ${value(f.from)} → ${value(f.to)}` : `~ ${f.path}`;
-  const mark = f.op === "added" ? "+" : "-";
-  const v = f.op === "added" ? f.to : f.from;
-  return "to" in f || "from" in f ? `${mark} ${f.path}: ${value(v)}` : `${mark} ${f.path}`;
-}
-
-function value(v: unknown): string {
-  const text = JSON.stringify(v) ?? "null";
-  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
 }

@@ -8,8 +8,8 @@ import {
   type ObjectHistory,
   objectHistory,
 } from "../snapshot/history.js";
-import { fieldLine } from "./diff.js";
-import type { CliIo } from "./main.js";
+import type { CliIo } from "./output.js";
+import { fieldLine } from "./output.js";
 import { type HistoryCommand, UsageError } from "./parse.js";
 import { openStore } from "./store.js";
 

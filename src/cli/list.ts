@@ -2,7 +2,7 @@
 // their status (Completed / PartiallyFailed / incomplete), time, items and size; latest.json's is marked.
 import { type Catalog, type CatalogEntry, listSnapshots } from "../snapshot/catalog.js";
 import { MANIFEST_FILE } from "../snapshot/layout.js";
-import type { CliIo } from "./main.js";
+import { type CliIo, formatBytes } from "./output.js";
 import type { ListCommand } from "./parse.js";
 import { openStore } from "./store.js";
 
@@ -66,16 +66,4 @@ function note(e: CatalogEntry): string {
   if (e.errors) return `${e.errors} type${e.errors === 1 ? "" : "s"} failed`;
   if (e.status === "incomplete") return e.files === 0 ? "no files, no manifest" : "no manifest";
   return "";
-}
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -1,21 +1,11 @@
 // The CLI's outermost layer: parse argv into a command, run it, turn errors into exit codes. Each
 // command's module is imported when it runs, so `--help` or `list` does not pay for the others.
+export type { CliIo } from "./output.js";
+
 import pkg from "../../package.json" with { type: "json" };
+import type { CliIo } from "./output.js";
 import { parseCommand, UsageError } from "./parse.js";
 import { commandUsage, USAGE } from "./usage.js";
-
-/** What the CLI may touch of the process; tests pass their own. */
-export interface CliIo {
-  readonly stdout: { write(s: string): unknown; isTTY?: boolean };
-  readonly stderr: { write(s: string): unknown; isTTY?: boolean };
-  readonly env: Record<string, string | undefined>;
-  readonly cwd: () => string;
-  /**
-   * Aborted on Ctrl-C / SIGTERM (its reason an Interrupted): commands cancel their requests, abort
-   * uploads, leave no temp file and write no manifest; main then exits 128 + the signal's number.
-   */
-  readonly signal?: AbortSignal | undefined;
-}
 
 /** Signals that stop a run, with their numbers (the exit code is 128 + it, as shells report). */
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;

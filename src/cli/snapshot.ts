@@ -4,40 +4,15 @@ import { KubeClient } from "../kube/client.js";
 import { defaultKubeconfigPaths, loadKubeconfig } from "../kube/kubeconfig.js";
 import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterReader } from "../kube/reader.js";
-import { defaultPrefix, type ProgressEvent, type SnapshotResult, takeSnapshot } from "../snapshot/index.js";
-import type { Logger } from "../snapshot/ports.js";
+import { defaultPrefix, type SnapshotResult, takeSnapshot } from "../snapshot/index.js";
 import { formatChanges } from "./changes.js";
-import type { CliIo } from "./main.js";
+import { type CliIo, stderrLogger } from "./output.js";
 import type { SnapshotCommand } from "./parse.js";
+import { ProgressLine } from "./progress.js";
 import { openStore } from "./store.js";
 
 /** Exit code of a snapshot that was written with errors (status PartiallyFailed). */
 export const EXIT_PARTIAL = 3;
-
-/** A logger for terminals: warnings and errors as text on stderr, with their context. */
-export function stderrLogger(io: Pick<CliIo, "stderr">): Logger {
-  const line = (level: string, message: string, context?: Record<string, unknown>) => {
-    const extra = context
-      ? Object.entries(context).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-      : [];
-    io.stderr.write(`${level}: ${message}${extra.length ? ` (${extra.join(", ")})` : ""}\n`);
-  };
-  return {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (m, c) => line("warning", m, c),
-    error: (m, c) => line("error", m, c),
-  };
-}
-
-function progressPrinter(io: Pick<CliIo, "stderr">): ((e: ProgressEvent) => void) | undefined {
-  if (!io.stderr.isTTY) return undefined;
-  return (e) => {
-    if (e.phase === "listing") io.stderr.write(`\r\x1b[K  ${e.resource}: ${e.items} items…`);
-    else if (e.phase === "done") io.stderr.write(`\r\x1b[K  ${e.resource}: ${e.items} items\n`);
-    else if (e.phase === "failed") io.stderr.write(`\r\x1b[K  ${e.resource}: FAILED\n`);
-  };
-}
 
 /** The one-screen summary printed at the end of a run. */
 export function formatSummary(result: SnapshotResult, location: string): string {
@@ -70,7 +45,9 @@ export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<numb
   const conn = await loadKubeconfig(cmd.kubeconfig ?? defaultKubeconfigPaths(io.env), cmd.context);
   const clusterName = cmd.clusterName ?? conn.name.replace(/[^A-Za-z0-9._-]/g, "_");
   const prefix = cmd.prefix ?? defaultPrefix(clusterName);
-  const logger = stderrLogger(io);
+  // One live status line on a terminal (none with --json or off a terminal); warnings clear it first.
+  const progress = io.stderr.isTTY && !cmd.json ? new ProgressLine(io.stderr) : undefined;
+  const logger = stderrLogger(io, () => progress?.clear());
   const { store, close } = await openStore(cmd.target, prefix, io);
   const client = new KubeClient(conn, { ...kubeClientOptions(cmd.concurrency, logger), signal: io.signal });
   try {
@@ -80,7 +57,7 @@ export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<numb
         store,
         clock: { now: () => new Date() },
         logger,
-        onProgress: progressPrinter(io),
+        onProgress: progress && ((e) => progress.onSnapshot(e)),
       },
       {
         clusterName,
@@ -103,6 +80,7 @@ export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<numb
     }
     return result.manifest.status === "Completed" ? 0 : EXIT_PARTIAL;
   } finally {
+    progress?.clear();
     client.close();
     close();
   }

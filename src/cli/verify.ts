@@ -3,8 +3,8 @@
 // problems, each naming its key.
 import type { SnapshotManifest } from "../snapshot/manifest.js";
 import { type ObjectLockReport, verifySnapshot } from "../snapshot/verify.js";
-import { formatBytes } from "./list.js";
-import type { CliIo } from "./main.js";
+import type { CliIo } from "./output.js";
+import { formatBytes } from "./output.js";
 import type { VerifyCommand } from "./parse.js";
 import { openStore } from "./store.js";
 

@@ -66,11 +66,17 @@ export interface SnapshotOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** Progress of one resource type, for terminals and logs. */
+/** Progress of a run, for terminals: the types to list ("planned", once), then each type's. */
 export interface ProgressEvent {
+  /** `resource.group` ("" for "planned"). */
   readonly resource: string;
-  readonly phase: "listing" | "done" | "failed" | "restarted";
+  readonly phase: "planned" | "listing" | "done" | "failed" | "restarted";
+  /** Items of the type stored so far ("listing") or in all ("done"). */
   readonly items: number;
+  /** Bytes of the type's files ("done"). */
+  readonly bytes?: number;
+  /** Resource types the run lists ("planned"). */
+  readonly types?: number;
 }
 
 export interface SnapshotDeps {
@@ -138,6 +144,7 @@ async function snapshotRun(
   const previous = await readPrevious(store);
 
   const selection = selectResourceTypes(await discovery, options.filters);
+  deps.onProgress?.({ resource: "", phase: "planned", items: 0, types: selection.types.length });
   const run = new TypeBackup(deps, options, snapshot);
   const outcomes = await runPool(
     selection.types,
@@ -317,7 +324,8 @@ class TypeBackup {
           notStored += n.notStored;
           routine += n.routine;
         }
-        this.deps.onProgress?.({ resource, phase: "done", items: stored });
+        const bytes = files.reduce((n, f) => n + f.bytes, 0);
+        this.deps.onProgress?.({ resource, phase: "done", items: stored, bytes });
         return {
           ok: true,
           resource: {
