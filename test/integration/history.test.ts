@@ -69,6 +69,11 @@ async function take(): Promise<string> {
   return JSON.parse(dir.stdout).snapshot;
 }
 
+/** Snapshot `i`'s name as the text report prints it: padded to the longest name (a "-2" of a run that shared a second). */
+function col(i: number): string {
+  return (names[i] as string).padEnd(Math.max(...names.map((n) => n.length)));
+}
+
 async function history(location: string, ...args: string[]) {
   const s3Args = location.startsWith("s3://") ? ["--endpoint", s3.endpoint] : [];
   const res = await runCli(["history", location, ...args, ...s3Args], S3_ENV);
@@ -111,10 +116,10 @@ describe("history in a folder", () => {
     expect(res.stdout).toBe(
       [
         `History of configmaps/settings in namespace ${NS} in ${folder}`,
-        `  ${names[0]}  added`,
-        `  ${names[1]}  changed`,
+        `  ${col(0)}  added`,
+        `  ${col(1)}  changed`,
         '      ~ data.greeting: "hello" → "bonjour"',
-        `  ${names[2]}  unchanged`,
+        `  ${col(2)}  unchanged`,
         "3 snapshots: 3 files read, 0 skipped (same sha256 as the snapshot before)",
         "",
       ].join("\n"),
@@ -148,10 +153,10 @@ describe("history in a folder", () => {
     expect(res.stdout).toBe(
       [
         `History of secrets/creds in namespace ${NS} (values hidden) in ${folder}`,
-        `  ${names[0]}  added`,
-        `  ${names[1]}  changed`,
+        `  ${col(0)}  added`,
+        `  ${col(1)}  changed`,
         "      ~ data.password",
-        `  ${names[2]}  unchanged`,
+        `  ${col(2)}  unchanged`,
         "3 snapshots: 2 files read, 1 skipped (same sha256 as the snapshot before)",
         "",
       ].join("\n"),
@@ -174,7 +179,7 @@ describe("history in a folder", () => {
     expect(res.stdout.split("\n")[0]).toBe(
       `History of configmaps/settings in namespace default in ${folder}`,
     );
-    expect(res.stdout).toContain(`  ${names[0]}  absent\n`);
+    expect(res.stdout).toContain(`  ${col(0)}  absent\n`);
     expect(res.stdout).toMatch(/; the object is in none of them\n$/);
   });
 
@@ -186,10 +191,10 @@ describe("history in a folder", () => {
     expect(res.code).toBe(1);
     const lines = res.stdout.split("\n");
     expect(lines[2]).toBe(
-      `  ${names[1]}  unreadable: ${join(copy, names[1] as string, NS, "configmaps.json")} is missing (the manifest lists it; run verify)`,
+      `  ${col(1)}  unreadable: ${join(copy, names[1] as string, NS, "configmaps.json")} is missing (the manifest lists it; run verify)`,
     );
     // The third snapshot is compared with the last one read (the first): changed.
-    expect(lines[3]).toBe(`  ${names[2]}  changed`);
+    expect(lines[3]).toBe(`  ${col(2)}  changed`);
   });
 });
 
