@@ -12,11 +12,12 @@ export interface RawNumber {
  * Numbers JavaScript may write differently, in value position (after `:`, `,` or `[`): 16 or more
  * digits (beyond 2^53, or more precision than a double has), a fraction ending in 0 ("1.50"), an
  * exponent ("1E21", "1e-7"), "-0", and small fractions JavaScript writes as exponents ("0.0000001").
- * Every other number round-trips, so most candidates are dropped by the pattern itself. Strings can
- * hold the same pattern; a false match only costs the slower exact parse, never a wrong value.
+ * Every other number round-trips, so most candidates are dropped by the pattern itself. A number ends
+ * where JSON allows (whitespace, `,`, `]`, `}`): an image tag's ":1.0.0" or ":1.0\"" is not one. Strings
+ * can still hold the pattern; a false match only costs the slower exact parse, never a wrong value.
  */
 const NUMBER_TOKEN =
-  /[:,[]\s*(-0(?![.\d])|-?(?:[\d.]{16,}|\d+\.\d*0(?!\d)|\d+(?:\.\d+)?[eE][+-]?\d+|0\.0{6}\d*))/g;
+  /[:,[]\s*(-0|-?(?:[\d.]{16,}|\d+\.\d*0|\d+(?:\.\d+)?[eE][+-]?\d+|0\.0{6}\d*))(?=[\s,\]}])/g;
 
 /**
  * JSON's number grammar. A candidate that does not match it ("01" of a timestamp's "12:01:30", a date's

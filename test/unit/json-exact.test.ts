@@ -55,6 +55,11 @@ describe("hasInexactNumber (the fast path's gate)", () => {
     ['{"a":"9223372036854775807"}', false],
     ['{"creationTimestamp":"2026-11-30T00:01:02Z","d":"date: 2026-11-30"}', false],
     ['{"a":[1,2],"b":"x:0123"}', false],
+    ['{"image":"registry.example.com/app:1.0.0","tag":"app:1.0","v":"x:1.50.2"}', false],
+    ['{"a":[1.0]}', true],
+    ['{\n  "a": 1.50\n}', true],
+    ['{"a":-0}', true],
+    ['{"a":9007199254740993}', true],
   ])("%s -> %s", (text, expected) => {
     expect(hasInexactNumber(text)).toBe(expected);
   });
