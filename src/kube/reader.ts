@@ -121,7 +121,9 @@ export class KubeClusterReader implements ClusterReader {
         }
         if (!splitter) {
           await request.ready;
-          const page = parsePage(Buffer.concat(held, bytes), status, base, type);
+          const body = Buffer.concat(held, bytes);
+          held.length = 0; // the chunks are copied: let them go while the page is written
+          const page = parsePage(body, status, base, type);
           const next = continueOf(page);
           announced = true;
           request.onContinue?.(next);

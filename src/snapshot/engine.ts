@@ -416,7 +416,11 @@ class TypeBackup {
     await this.#pages(type, namespace, async (items) => {
       // The batch's items of the current namespace, in order: serialised together (ListFileWriter.addAll).
       let run: KubeObject[] = [];
-      for (const item of items) {
+      const batch = items as KubeObject[];
+      for (let i = 0; i < batch.length; i++) {
+        const item = batch[i] as KubeObject;
+        // Drop the batch's reference: a written item can be collected before the batch is done.
+        batch[i] = undefined as unknown as KubeObject;
         const ns = type.namespaced ? item.metadata?.namespace : "";
         if (typeof ns !== "string" || (type.namespaced && ns === ""))
           throw new ApiError(`${resource}: the API returned an item without a namespace`, null);
