@@ -51,3 +51,18 @@ export class CorruptObjectError extends StoreError {
 export class SnapshotAbortedError extends Error {
   override readonly name = "SnapshotAbortedError";
 }
+
+/**
+ * Throws SnapshotAbortedError when the run's signal is aborted (deadline, Ctrl-C); `cause` is what the
+ * adapters threw when they cancelled on the same signal.
+ */
+export function throwIfAborted(signal: AbortSignal | undefined, cause?: unknown): void {
+  if (signal?.aborted) {
+    const reason =
+      signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
+    throw new SnapshotAbortedError(
+      `snapshot stopped before it finished (${reason}); no manifest was written`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
