@@ -1,4 +1,4 @@
-// When and how long to wait before retrying a request to the API server.
+// When a request to the API server is tried again, and how long to wait before it.
 
 /** Retry policy: capped exponential backoff with full jitter. */
 export interface RetryPolicy {
@@ -55,4 +55,33 @@ export function backoffDelay(
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(random() * ceiling);
+}
+
+/**
+ * Network errors raised before a byte of the request reached the server (no connection was made), so
+ * even a non-idempotent request can be sent again without risk of doing it twice.
+ */
+export const NOT_SENT_ERROR_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/** Patch bodies that give the same result when sent twice (a JSON Patch `add` to a list does not). */
+const IDEMPOTENT_PATCH_TYPES: ReadonlySet<string> = new Set([
+  "application/apply-patch+yaml",
+  "application/merge-patch+json",
+  "application/strategic-merge-patch+json",
+]);
+
+/** Requests that do the same when sent twice (GET, PUT, DELETE, apply/merge PATCH), so 5xx and resets are retried. */
+export function isIdempotent(method: string, contentType: string): boolean {
+  return (
+    method === "GET" ||
+    method === "PUT" ||
+    method === "DELETE" ||
+    (method === "PATCH" && IDEMPOTENT_PATCH_TYPES.has(contentType))
+  );
 }
