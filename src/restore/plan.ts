@@ -2,7 +2,7 @@
 // restored. Pure: the engine (restore.ts) reads the files in this order and decides each object with
 // decide.ts. The order and the skipped types are data in rules.ts.
 import { globMatch, matchesResource } from "../snapshot/filters.js";
-import { qualifiedResource } from "../snapshot/layout.js";
+import { type ListFileRef, qualifiedResource } from "../snapshot/layout.js";
 import {
   NON_RESTORABLE_TYPES,
   REST_REASON,
@@ -13,12 +13,8 @@ import {
 
 export type { TypeRef } from "./rules.js";
 
-/** One List file of a snapshot. */
-export interface SnapshotFile extends TypeRef {
-  /** Relative to the snapshot folder, e.g. `app-1/deployments.apps.json`. */
-  readonly key: string;
-  /** Null for cluster-scoped types. */
-  readonly namespace: string | null;
+/** One List file of a snapshot (its key parsed by the layout, parseFileKey). */
+export interface SnapshotFile extends TypeRef, ListFileRef {
   /** What the manifest says the file holds (absent for a snapshot restored with --force and no manifest). */
   readonly items?: number | undefined;
   readonly bytes?: number | undefined;
@@ -122,15 +118,4 @@ function fileSelected(file: SnapshotFile, filters: RestoreFilters): boolean {
   if (filters.namespaces.length === 0) return true;
   if (file.namespace !== null) return filters.namespaces.some((g) => globMatch(g, file.namespace as string));
   return qualifiedResource(file) === "namespaces";
-}
-
-/** A DNS label: what a namespace in a file key may be (so a key never holds `..` or a second `/`). */
-const KEY = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9][-a-z0-9]*)((?:\.[a-z0-9][-a-z0-9]*)*)\.json$/;
-
-/** Parses a snapshot file key (`<resource>[.<group>].json` or `<namespace>/…`); undefined when it is not one. */
-export function parseFileKey(key: string): SnapshotFile | undefined {
-  const m = KEY.exec(key);
-  if (!m || key === "manifest.json") return undefined;
-  const [, namespace, , resource = "", group = ""] = m;
-  return { key, namespace: namespace ?? null, resource, group: group.replace(/^\./, "") };
 }

@@ -5,10 +5,16 @@
 import { createHash } from "node:crypto";
 import { readManifest } from "../snapshot/catalog.js";
 import { isRecord, jsonProblem, parseExact } from "../snapshot/json.js";
-import { keyInSnapshot, manifestKey } from "../snapshot/layout.js";
+import {
+  keyInSnapshot,
+  keyOfSnapshotFile,
+  listFileKey,
+  manifestKey,
+  parseFileKey,
+} from "../snapshot/layout.js";
 import type { ManifestFile, SnapshotManifest } from "../snapshot/manifest.js";
 import type { KubeObject, Logger, SnapshotStore } from "../snapshot/ports.js";
-import { parseFileKey, type SnapshotFile } from "./plan.js";
+import type { SnapshotFile } from "./plan.js";
 
 /** The snapshot cannot be restored as asked (no manifest, missing or corrupt files); nothing was written. */
 export class RestoreInputError extends Error {
@@ -64,7 +70,7 @@ export async function openSnapshot(
 /** A manifest entry as a plan file, when its key is the layout's key for its type and namespace. */
 function checkedFile(store: SnapshotStore, snapshot: string, f: ManifestFile, i: number): SnapshotFile {
   const parsed = parseFileKey(f.key);
-  const expected = `${f.namespace ? `${f.namespace}/` : ""}${f.resource}.json`;
+  const expected = listFileKey(f.resource, f.namespace);
   if (parsed && f.key === expected) return { ...parsed, items: f.items, bytes: f.bytes, sha256: f.sha256 };
   const segments = f.key.split(/[/\\]/);
   const escapes =
@@ -83,7 +89,7 @@ export async function readListFile(
   snapshot: string,
   file: SnapshotFile,
 ): Promise<KubeObject[]> {
-  const key = `${snapshot}/${file.key}`;
+  const key = keyOfSnapshotFile(snapshot, file.key);
   const where = store.describe(key);
   const bytes = await store.get(key);
   if (!bytes) throw new Error(`${where} is missing (the manifest lists it)`);

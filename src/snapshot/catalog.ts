@@ -5,11 +5,13 @@ import { readLatest } from "./latest.js";
 import {
   claimKey,
   compareSnapshotNames,
-  isSnapshotName,
+  keyInSnapshot,
   LATEST_KEY,
   MANIFEST_FILE,
   manifestKey,
-  RUNS_DIR,
+  snapshotOfClaimKey,
+  snapshotOfKey,
+  startOfName,
 } from "./layout.js";
 import { MANIFEST_API_VERSION, type SnapshotManifest } from "./manifest.js";
 import type { SnapshotStore } from "./ports.js";
@@ -74,20 +76,18 @@ async function scan(store: SnapshotStore): Promise<Map<string, Seen>> {
     return s;
   };
   for await (const { key, size } of store.list("")) {
-    const slash = key.indexOf("/");
-    if (slash < 0) continue;
-    const head = key.slice(0, slash);
-    const rest = key.slice(slash + 1);
-    if (head === RUNS_DIR) {
-      const name = rest.endsWith(".json") ? rest.slice(0, -".json".length) : "";
-      if (isSnapshotName(name) && claimKey(name) === key) entryOf(name).claim = true;
-    } else if (isSnapshotName(head)) {
-      const s = entryOf(head);
-      if (rest === MANIFEST_FILE) s.manifest = true;
-      else {
-        s.files += 1;
-        s.bytes += size;
-      }
+    const claimed = snapshotOfClaimKey(key);
+    if (claimed !== undefined) {
+      entryOf(claimed).claim = true;
+      continue;
+    }
+    const snapshot = snapshotOfKey(key);
+    if (snapshot === undefined) continue;
+    const s = entryOf(snapshot);
+    if (keyInSnapshot(snapshot, key) === MANIFEST_FILE) s.manifest = true;
+    else {
+      s.files += 1;
+      s.bytes += size;
     }
   }
   return seen;
@@ -173,12 +173,6 @@ async function readClaim(
   } catch {
     return {};
   }
-}
-
-/** `2026-11-24_03-00-00[-N]` → `2026-11-24T03:00:00.000Z` (names are UTC start times). */
-export function startOfName(name: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})-(\d{2})/.exec(name);
-  return m ? `${m[1]}T${m[2]}:${m[3]}:${m[4]}.000Z` : "";
 }
 
 export type ManifestRead =

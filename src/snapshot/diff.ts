@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readManifest, SnapshotReadError } from "./catalog.js";
 import { isRecord, jsonEqual } from "./json.js";
-import { qualifiedResource } from "./layout.js";
+import { keyOfSnapshotFile, qualifiedResource } from "./layout.js";
 import { ListFileError, listFileItems } from "./list-read.js";
 import type { ManifestFile, SnapshotManifest } from "./manifest.js";
 import type { SnapshotStore } from "./ports.js";
@@ -331,8 +331,8 @@ async function eachItem(
   key: string,
   visit: (name: string, item: unknown) => void,
 ): Promise<void> {
-  const where = source.store.describe(`${source.snapshot}/${key}`);
-  const body = await source.store.get(`${source.snapshot}/${key}`);
+  const where = source.store.describe(keyOfSnapshotFile(source.snapshot, key));
+  const body = await source.store.get(keyOfSnapshotFile(source.snapshot, key));
   if (body === undefined)
     throw new SnapshotReadError(`cannot compare: ${where} is missing (the manifest lists it; run verify)`);
   const names = new Set<string>();

@@ -6,7 +6,7 @@
 import { readManifest, SnapshotReadError, storedSnapshots } from "./catalog.js";
 import { diffObjects, type FieldChange, REDACTED_RESOURCES } from "./diff.js";
 import { isRecord } from "./json.js";
-import { keyInSnapshot, qualifiedResource, resourceFileKey } from "./layout.js";
+import { keyInSnapshot, keyOfSnapshotFile, qualifiedResource, resourceFileKey } from "./layout.js";
 import { ListFileError, listFileItems } from "./list-read.js";
 import type { ManifestResource, SnapshotManifest } from "./manifest.js";
 import type { SnapshotStore } from "./ports.js";
@@ -126,7 +126,7 @@ export async function objectHistory(store: SnapshotStore, target: HistoryTarget)
     let object: unknown;
     if (file) {
       try {
-        object = await findObject(store, `${snapshot}/${key}`, target.name);
+        object = await findObject(store, keyOfSnapshotFile(snapshot, key), target.name);
         filesRead += 1;
       } catch (err) {
         if (!(err instanceof SnapshotReadError)) throw err;

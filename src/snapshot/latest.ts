@@ -3,7 +3,14 @@
 import { readManifest } from "./catalog.js";
 import type { PreviousSnapshot } from "./digest.js";
 import { CorruptObjectError } from "./errors.js";
-import { compareSnapshotNames, isSnapshotName, LATEST_KEY, manifestKey, RUNS_DIR } from "./layout.js";
+import {
+  compareSnapshotNames,
+  isSnapshotName,
+  LATEST_KEY,
+  manifestKey,
+  RUNS_DIR,
+  snapshotOfClaimKey,
+} from "./layout.js";
 import { type LatestPointer, MANIFEST_API_VERSION, type SnapshotManifest } from "./manifest.js";
 import type { SnapshotStore } from "./ports.js";
 
@@ -95,8 +102,8 @@ export async function readLatest(store: SnapshotStore): Promise<LatestRead> {
 async function newestCompleteAfter(store: SnapshotStore, name: string): Promise<LatestTarget | undefined> {
   const newer: string[] = [];
   for await (const { key } of store.list(RUNS_DIR)) {
-    const claimed = key.slice(RUNS_DIR.length + 1).replace(/\.json$/, "");
-    if (isSnapshotName(claimed) && compareSnapshotNames(claimed, name) > 0) newer.push(claimed);
+    const claimed = snapshotOfClaimKey(key);
+    if (claimed !== undefined && compareSnapshotNames(claimed, name) > 0) newer.push(claimed);
   }
   newer.sort(compareSnapshotNames).reverse();
   for (const candidate of newer) {

@@ -45,8 +45,40 @@ export function resourceFileKey(
   type: Pick<ResourceType, "resource" | "group">,
   namespace?: string,
 ): string {
-  const file = `${qualifiedResource(type)}.json`;
-  return namespace ? `${snapshot}/${namespace}/${file}` : `${snapshot}/${file}`;
+  return keyOfSnapshotFile(snapshot, listFileKey(qualifiedResource(type), namespace));
+}
+
+/**
+ * A List file's key inside its snapshot folder (the manifest's `files[].key`):
+ * `[<namespace>/]<resource.group>.json`, from kubectl's `resource.group` name.
+ */
+export function listFileKey(resource: string, namespace?: string | null): string {
+  return namespace ? `${namespace}/${resource}.json` : `${resource}.json`;
+}
+
+/** A List file key inside a snapshot folder, read back; `namespace` is null for cluster-scoped types. */
+export interface ListFileRef {
+  /** Relative to the snapshot folder, e.g. `app-1/deployments.apps.json`. */
+  readonly key: string;
+  readonly namespace: string | null;
+  readonly resource: string;
+  /** "" for the core group. */
+  readonly group: string;
+}
+
+/**
+ * A List file key: an optional namespace (a DNS label), then `<resource>[.<group>].json` — so a key that
+ * parses never holds `..`, a second `/` or a temp file's leading dot.
+ */
+const LIST_FILE_KEY =
+  /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9][-a-z0-9]*)((?:\.[a-z0-9][-a-z0-9]*)*)\.json$/;
+
+/** Parses a List file key (`<resource>[.<group>].json` or `<namespace>/…`); undefined when it is not one. */
+export function parseFileKey(key: string): ListFileRef | undefined {
+  const m = LIST_FILE_KEY.exec(key);
+  if (!m || key === MANIFEST_FILE) return undefined;
+  const [, namespace, , resource = "", group = ""] = m;
+  return { key, namespace: namespace ?? null, resource, group: group.replace(/^\./, "") };
 }
 
 /** The manifest key of a snapshot. */
@@ -59,6 +91,14 @@ export function claimKey(snapshot: string): string {
   return `${RUNS_DIR}/${snapshot}.json`;
 }
 
+/** The snapshot name a run-claim key claims (`.runs/<name>.json`), else undefined. */
+export function snapshotOfClaimKey(key: string): string | undefined {
+  const prefix = `${RUNS_DIR}/`;
+  if (!key.startsWith(prefix) || !key.endsWith(".json")) return undefined;
+  const name = key.slice(prefix.length, -".json".length);
+  return isSnapshotName(name) ? name : undefined;
+}
+
 /** The snapshot a store key lies in (its first segment, when that is a snapshot name), else undefined. */
 export function snapshotOfKey(key: string): string | undefined {
   const head = key.split("/", 1)[0] ?? "";
@@ -68,6 +108,17 @@ export function snapshotOfKey(key: string): string | undefined {
 /** The key relative to its snapshot folder (what the manifest's `files[].key` holds). */
 export function keyInSnapshot(snapshot: string, key: string): string {
   return key.startsWith(`${snapshot}/`) ? key.slice(snapshot.length + 1) : key;
+}
+
+/** The store key of a key relative to its snapshot folder (the inverse of keyInSnapshot). */
+export function keyOfSnapshotFile(snapshot: string, key: string): string {
+  return `${snapshot}/${key}`;
+}
+
+/** `2026-11-24_03-00-00[-N]` → `2026-11-24T03:00:00.000Z` (names are UTC start times); "" for other names. */
+export function startOfName(name: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})-(\d{2})/.exec(name);
+  return m ? `${m[1]}T${m[2]}:${m[3]}:${m[4]}.000Z` : "";
 }
 
 /** Orders snapshot names by time, then by their `-N` suffix (so `…-10` sorts after `…-2`). */

@@ -6,7 +6,14 @@
 import { createHash } from "node:crypto";
 import { readManifest, SnapshotReadError } from "./catalog.js";
 import { isRecord } from "./json.js";
-import { claimKey, keyInSnapshot, MANIFEST_FILE, qualifiedResource, resourceFileKey } from "./layout.js";
+import {
+  claimKey,
+  keyInSnapshot,
+  keyOfSnapshotFile,
+  MANIFEST_FILE,
+  qualifiedResource,
+  resourceFileKey,
+} from "./layout.js";
 import { ListFileError, listFileItems } from "./list-read.js";
 import type { ManifestFile, ManifestResource, SnapshotManifest } from "./manifest.js";
 import { runPool } from "./pool.js";
@@ -70,7 +77,7 @@ export async function verifySnapshot(store: SnapshotStore, snapshot: string): Pr
     if (listed.has(file.key)) continue; // reported by manifestConsistency
     listed.add(file.key);
     const size = stored.get(file.key);
-    const body = size === undefined ? undefined : await store.get(`${snapshot}/${file.key}`);
+    const body = size === undefined ? undefined : await store.get(keyOfSnapshotFile(snapshot, file.key));
     if (body === undefined) {
       problems.push({
         key: file.key,
@@ -106,7 +113,7 @@ async function readLocks(
   const lockOf = store.lockOf?.bind(store);
   if (!lockOf) return [];
   return runPool(keys, { concurrency: LOCK_CONCURRENCY }, async (key) => {
-    const lock = await lockOf(`${snapshot}/${key}`);
+    const lock = await lockOf(keyOfSnapshotFile(snapshot, key));
     return { key, mode: lock?.mode ?? null, retainUntil: lock?.retainUntil ?? null };
   });
 }

@@ -5,10 +5,16 @@ import {
   defaultPrefix,
   formatTimestamp,
   isSnapshotName,
+  keyInSnapshot,
+  keyOfSnapshotFile,
+  listFileKey,
   manifestKey,
+  parseFileKey,
   qualifiedResource,
   resourceFileKey,
   snapshotName,
+  snapshotOfClaimKey,
+  startOfName,
 } from "../../src/snapshot/layout.js";
 
 describe("snapshot layout", () => {
@@ -57,5 +63,24 @@ describe("snapshot layout", () => {
     expect(defaultPrefix("prod-eks")).toBe("kube-aws/clusters/prod-eks/backup");
     expect(manifestKey("2026-11-24_03-00-00")).toBe("2026-11-24_03-00-00/manifest.json");
     expect(claimKey("2026-11-24_03-00-00")).toBe(".runs/2026-11-24_03-00-00.json");
+  });
+  it("reads back the keys it builds: run claims, List files, keys inside a snapshot, start times", () => {
+    const snap = "2026-11-24_03-00-00-2";
+    expect(snapshotOfClaimKey(claimKey(snap))).toBe(snap);
+    expect(snapshotOfClaimKey(".runs/notes.json")).toBeUndefined();
+    expect(snapshotOfClaimKey(`.runs/${snap}`)).toBeUndefined();
+    expect(snapshotOfClaimKey(`${snap}/manifest.json`)).toBeUndefined();
+
+    const type = { resource: "deployments", group: "apps" };
+    const inSnapshot = listFileKey(qualifiedResource(type), "shop");
+    expect(inSnapshot).toBe("shop/deployments.apps.json");
+    expect(keyOfSnapshotFile(snap, inSnapshot)).toBe(resourceFileKey(snap, type, "shop"));
+    expect(keyInSnapshot(snap, keyOfSnapshotFile(snap, inSnapshot))).toBe(inSnapshot);
+    expect(parseFileKey(inSnapshot)).toEqual({ key: inSnapshot, namespace: "shop", ...type });
+    expect(listFileKey("namespaces", null)).toBe("namespaces.json");
+    expect(parseFileKey("manifest.json")).toBeUndefined();
+
+    expect(startOfName(snap)).toBe("2026-11-24T03:00:00.000Z");
+    expect(startOfName("latest.json")).toBe("");
   });
 });

@@ -5,7 +5,8 @@ import {
   type ObjectDecision,
   SnapshotIndex,
 } from "../../src/restore/decide.js";
-import { parseFileKey, planRestore, type RestoreFilters, type SnapshotFile } from "../../src/restore/plan.js";
+import { planRestore, type RestoreFilters, type SnapshotFile } from "../../src/restore/plan.js";
+import { parseFileKey } from "../../src/snapshot/layout.js";
 import type { KubeObject } from "../../src/snapshot/ports.js";
 
 const ALL: RestoreFilters = { namespaces: [], resources: [] };
