@@ -1,6 +1,7 @@
 // What a store holds: its snapshots with their state (complete or not), and the one manifest reader
 // that list, verify and diff share, so "is this a snapshot, and is its manifest one" is decided once.
 
+import { isRecord, jsonProblem } from "./json.js";
 import { readLatest } from "./latest.js";
 import {
   claimKey,
@@ -198,20 +199,6 @@ export async function readManifest(store: SnapshotStore, snapshot: string): Prom
   return { ok: true, manifest: value as SnapshotManifest };
 }
 
-/**
- * What JSON.parse said, without the snippet of the input V8 may quote (it could be a Secret's value):
- * "is not valid JSON (at position 12)", or "… (it ends early: truncated?)" when the error is at the end.
- */
-export function jsonProblem(err: unknown, length: number): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const position = /at position (\d+)/.exec(message)?.[1];
-  if (/end of (JSON )?input/i.test(message) || (position !== undefined && Number(position) >= length))
-    return "is not valid JSON (it ends early: truncated?)";
-  return position === undefined ? "is not valid JSON" : `is not valid JSON (at position ${position})`;
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
 /** The shape checks a manifest must pass before anything relies on it; each problem names its field. */
