@@ -121,9 +121,9 @@ export class KubeClusterReader implements ClusterReader {
         }
         if (!splitter) {
           await request.ready;
-          const body = Buffer.concat(held, bytes);
-          held.length = 0; // the chunks are copied: let them go while the page is written
-          const page = parsePage(body, status, base, type);
+          // Neither the chunks nor their copy stay referenced once parsed: only the page's objects live
+          // on while they are written.
+          const page = parsePage(Buffer.concat(held.splice(0), bytes), status, base, type);
           const next = continueOf(page);
           announced = true;
           request.onContinue?.(next);
