@@ -8,8 +8,8 @@
 
 import { diffSnapshots, type FileDiff, type NotCompared } from "../snapshot/diff.js";
 import type { SnapshotManifest } from "../snapshot/manifest.js";
+import type { DiffCommand } from "./commands.js";
 import { type CliIo, fieldLine } from "./output.js";
-import type { DiffCommand } from "./parse.js";
 import { type OpenedStore, openStore } from "./store.js";
 
 /** Exit code of a diff that found differences (1 stays "the command failed", as everywhere else). */

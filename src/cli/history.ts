@@ -8,9 +8,10 @@ import {
   type ObjectHistory,
   objectHistory,
 } from "../snapshot/history.js";
+import type { HistoryCommand } from "./commands.js";
+import { UsageError } from "./flags.js";
 import type { CliIo } from "./output.js";
 import { fieldLine } from "./output.js";
-import { type HistoryCommand, UsageError } from "./parse.js";
 import { openStore } from "./store.js";
 
 /** Runs `history`; returns 0, or 1 when some snapshot's file was unreadable. */

@@ -2,8 +2,8 @@
 // their status (Completed / PartiallyFailed / incomplete), time, items and size; latest.json's is marked.
 import { type Catalog, type CatalogEntry, listSnapshots } from "../snapshot/catalog.js";
 import { MANIFEST_FILE } from "../snapshot/layout.js";
+import type { ListCommand } from "./commands.js";
 import { type CliIo, formatBytes } from "./output.js";
-import type { ListCommand } from "./parse.js";
 import { openStore } from "./store.js";
 
 /** Runs `list`; returns the exit code (0, also when there are no snapshots; store errors throw). */

@@ -3,8 +3,9 @@
 export type { CliIo } from "./output.js";
 
 import pkg from "../../package.json" with { type: "json" };
+import { UsageError } from "./flags.js";
 import type { CliIo } from "./output.js";
-import { parseCommand, UsageError } from "./parse.js";
+import { parseCommand } from "./parse.js";
 import { commandUsage, USAGE } from "./usage.js";
 
 /** Signals that stop a run, with their numbers (the exit code is 128 + it, as shells report). */

@@ -10,9 +10,9 @@ import {
   restoreSnapshot,
 } from "../restore/restore.js";
 import { SYSTEM_OBJECT_RULES } from "../restore/rules.js";
+import type { RestoreCommand } from "./commands.js";
 import type { CliIo } from "./output.js";
 import { stderrLogger } from "./output.js";
-import type { RestoreCommand } from "./parse.js";
 import { openStore } from "./store.js";
 
 /** Runs the restore command; returns 0 when nothing failed, 1 otherwise. Unusable input throws (exit 1 in main). */

@@ -6,8 +6,8 @@ import { kubeClientOptions } from "../kube/options.js";
 import { KubeClusterReader } from "../kube/reader.js";
 import { defaultPrefix, type SnapshotResult, takeSnapshot } from "../snapshot/index.js";
 import { formatChanges } from "./changes.js";
+import type { SnapshotCommand } from "./commands.js";
 import { type CliIo, stderrLogger } from "./output.js";
-import type { SnapshotCommand } from "./parse.js";
 import { ProgressLine } from "./progress.js";
 import { openStore } from "./store.js";
 

@@ -4,8 +4,8 @@ import { join, resolve } from "node:path";
 import type { SnapshotStore } from "../snapshot/ports.js";
 import { FsStore } from "../stores/fs.js";
 import { s3Region } from "./aws-region.js";
+import type { Target } from "./commands.js";
 import type { CliIo } from "./output.js";
-import type { Target } from "./parse.js";
 
 export interface OpenedStore {
   readonly store: SnapshotStore;

@@ -5,7 +5,7 @@ import {
   DEFAULT_PAGE_SIZE,
   MAX_CONCURRENCY,
   MAX_PAGE_SIZE,
-} from "./parse.js";
+} from "./commands.js";
 
 export const USAGE = `Usage: kube-autosave <command> [options]
 

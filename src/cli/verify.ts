@@ -3,9 +3,9 @@
 // problems, each naming its key.
 import type { SnapshotManifest } from "../snapshot/manifest.js";
 import { type ObjectLockReport, verifySnapshot } from "../snapshot/verify.js";
+import type { VerifyCommand } from "./commands.js";
 import type { CliIo } from "./output.js";
 import { formatBytes } from "./output.js";
-import type { VerifyCommand } from "./parse.js";
 import { openStore } from "./store.js";
 
 /** Runs `verify`; returns 0 when the snapshot is intact, 1 when any problem was found. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseCommand, UsageError } from "../../src/cli/parse.js";
+import { UsageError } from "../../src/cli/flags.js";
+import { parseCommand } from "../../src/cli/parse.js";
 
 const ENV = { AWS_REGION: "eu-west-1" };
 const parse = (...argv: string[]) => parseCommand(argv, ENV);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseCommand, UsageError } from "../../src/cli/parse.js";
+import { UsageError } from "../../src/cli/flags.js";
+import { parseCommand } from "../../src/cli/parse.js";
 
 describe("parseCommand", () => {
   it("shows help with no arguments, help, --help or -h", () => {

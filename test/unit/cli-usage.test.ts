@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { COMMAND_NAMES } from "../../src/cli/commands.js";
 import { main } from "../../src/cli/main.js";
-import { COMMAND_NAMES, parseCommand } from "../../src/cli/parse.js";
+import { parseCommand } from "../../src/cli/parse.js";
 import { commandUsage } from "../../src/cli/usage.js";
 
 /** Runs the CLI in-process with captured output (no server is involved in --help). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseCommand, UsageError } from "../../src/cli/parse.js";
+import { UsageError } from "../../src/cli/flags.js";
+import { parseCommand } from "../../src/cli/parse.js";
 
 const SNAPSHOT = "./backups/kube-aws/clusters/prod/backup/2026-11-24_03-00-00";
 const restore = (...argv: string[]) => parseCommand(["restore", SNAPSHOT, ...argv]);
