@@ -10,6 +10,7 @@ import { diffSnapshots, type FileDiff, type NotCompared } from "../snapshot/diff
 import type { SnapshotManifest } from "../snapshot/manifest.js";
 import type { DiffCommand } from "./commands.js";
 import { type CliIo, fieldLine } from "./output.js";
+import { progressLine } from "./progress.js";
 import { type OpenedStore, openStore } from "./store.js";
 
 /** Exit code of a diff that found differences (1 stays "the command failed", as everywhere else). */
@@ -31,24 +32,40 @@ export async function runDiff(cmd: DiffCommand, io: CliIo): Promise<number> {
     a.close();
     throw err;
   }
+  const progress = progressLine(io, cmd.json);
+  // The report is written as the comparison goes: the live line is cleared before each piece of it.
+  const out: CliIo = progress
+    ? {
+        ...io,
+        stdout: {
+          write: (s: string) => {
+            progress.clear();
+            return io.stdout.write(s);
+          },
+        },
+      }
+    : io;
   try {
     const diff = await diffSnapshots(
       { store: a.store, snapshot: cmd.from.snapshot },
       { store: b.store, snapshot: cmd.to.snapshot },
+      { onProgress: progress && ((p) => progress.onFiles(p)) },
     );
     const from = side(a.store.describe(cmd.from.snapshot), diff.from);
     const to = side(b.store.describe(cmd.to.snapshot), diff.to);
     const counts: Counts = { added: 0, removed: 0, changed: 0 };
-    const out: Output = cmd.json
-      ? new JsonOutput(io, from, to, diff.notCompared)
-      : new TextOutput(io, from, to, diff.notCompared);
+    const report: Output = cmd.json
+      ? new JsonOutput(out, from, to, diff.notCompared)
+      : new TextOutput(out, from, to, diff.notCompared);
     for await (const file of diff.files()) {
       for (const o of file.objects) counts[o.change] += 1;
-      out.file(file);
+      report.file(file);
     }
-    out.end(counts);
+    progress?.clear();
+    report.end(counts);
     return counts.added + counts.removed + counts.changed > 0 ? EXIT_DIFFERENT : 0;
   } finally {
+    progress?.clear();
     a.close();
     b.close();
   }

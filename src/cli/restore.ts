@@ -11,14 +11,19 @@ import {
 } from "../restore/restore.js";
 import { SYSTEM_OBJECT_RULES } from "../restore/rules.js";
 import type { RestoreCommand } from "./commands.js";
-import type { CliIo } from "./output.js";
-import { stderrLogger } from "./output.js";
+import { type CliIo, stderrLogger } from "./output.js";
+import { progressLine } from "./progress.js";
 import { openStore } from "./store.js";
 
-/** Runs the restore command; returns 0 when nothing failed, 1 otherwise. Unusable input throws (exit 1 in main). */
+/**
+ * Runs the restore command; returns 0 when nothing failed, 1 otherwise. Unusable input throws (exit 1 in
+ * main), and so does a restore stopped by Ctrl-C or SIGTERM (RestoreAbortedError: main exits 130 / 143).
+ */
 export async function runRestore(cmd: RestoreCommand, io: CliIo): Promise<number> {
   const conn = await loadKubeconfig(cmd.kubeconfig ?? defaultKubeconfigPaths(io.env), cmd.context);
-  const logger = stderrLogger(io);
+  // One live status line on a terminal (none with --json or off a terminal); warnings clear it first.
+  const progress = progressLine(io, cmd.json);
+  const logger = stderrLogger(io, () => progress?.clear());
   const { store, close } = await openStore(cmd.snapshot.target, cmd.snapshot.prefix, io);
   const client = new KubeClient(conn, {
     ...kubeClientOptions(DEFAULT_RESTORE_CONCURRENCY, logger),
@@ -26,7 +31,13 @@ export async function runRestore(cmd: RestoreCommand, io: CliIo): Promise<number
   });
   try {
     const report = await restoreSnapshot(
-      { store, cluster: new KubeClusterWriter(client), logger, clock: { now: () => new Date() } },
+      {
+        store,
+        cluster: new KubeClusterWriter(client, { signal: io.signal }),
+        logger,
+        clock: { now: () => new Date() },
+        onProgress: progress && ((p) => progress.onFiles(p)),
+      },
       {
         snapshot: cmd.snapshot.snapshot,
         filters: {
@@ -40,14 +51,17 @@ export async function runRestore(cmd: RestoreCommand, io: CliIo): Promise<number
         update: cmd.update,
         dryRun: cmd.dryRun,
         force: cmd.force,
+        signal: io.signal,
       },
     );
+    progress?.clear();
     const target = `${conn.name} (${conn.server})`;
     io.stdout.write(
       cmd.json ? `${JSON.stringify({ target, ...report }, null, 2)}\n` : formatReport(report, target),
     );
     return report.counts.failed > 0 || report.aborted ? 1 : 0;
   } finally {
+    progress?.clear();
     client.close();
     close();
   }

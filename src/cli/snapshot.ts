@@ -8,7 +8,7 @@ import { defaultPrefix, type SnapshotResult, takeSnapshot } from "../snapshot/in
 import { formatChanges } from "./changes.js";
 import type { SnapshotCommand } from "./commands.js";
 import { type CliIo, stderrLogger } from "./output.js";
-import { ProgressLine } from "./progress.js";
+import { progressLine } from "./progress.js";
 import { openStore } from "./store.js";
 
 /** Exit code of a snapshot that was written with errors (status PartiallyFailed). */
@@ -46,7 +46,7 @@ export async function runSnapshot(cmd: SnapshotCommand, io: CliIo): Promise<numb
   const clusterName = cmd.clusterName ?? conn.name.replace(/[^A-Za-z0-9._-]/g, "_");
   const prefix = cmd.prefix ?? defaultPrefix(clusterName);
   // One live status line on a terminal (none with --json or off a terminal); warnings clear it first.
-  const progress = io.stderr.isTTY && !cmd.json ? new ProgressLine(io.stderr) : undefined;
+  const progress = progressLine(io, cmd.json);
   const logger = stderrLogger(io, () => progress?.clear());
   const { store, close } = await openStore(cmd.target, prefix, io);
   const client = new KubeClient(conn, { ...kubeClientOptions(cmd.concurrency, logger), signal: io.signal });

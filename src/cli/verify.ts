@@ -4,16 +4,20 @@
 import type { SnapshotManifest } from "../snapshot/manifest.js";
 import { type ObjectLockReport, verifySnapshot } from "../snapshot/verify.js";
 import type { VerifyCommand } from "./commands.js";
-import type { CliIo } from "./output.js";
-import { formatBytes } from "./output.js";
+import { type CliIo, formatBytes } from "./output.js";
+import { progressLine } from "./progress.js";
 import { openStore } from "./store.js";
 
 /** Runs `verify`; returns 0 when the snapshot is intact, 1 when any problem was found. */
 export async function runVerify(cmd: VerifyCommand, io: CliIo): Promise<number> {
   const ref = cmd.snapshot;
   const { store, close } = await openStore(ref.target, ref.prefix, io);
+  const progress = progressLine(io, cmd.json);
   try {
-    const result = await verifySnapshot(store, ref.snapshot);
+    const result = await verifySnapshot(store, ref.snapshot, {
+      onProgress: progress && ((p) => progress.onFiles(p)),
+    });
+    progress?.clear();
     const location = store.describe(ref.snapshot);
     const ok = result.problems.length === 0;
     if (cmd.json) {
@@ -46,6 +50,7 @@ export async function runVerify(cmd: VerifyCommand, io: CliIo): Promise<number> 
     io.stdout.write(`${lines.join("\n")}\n`);
     return ok ? 0 : 1;
   } finally {
+    progress?.clear();
     close();
   }
 }

@@ -1,5 +1,6 @@
 // The restore engine's ClusterWriter over the Kubernetes REST API: discovery of one group/version,
 // GET, create (POST), server-side apply (PATCH), and waiting for CRDs to become Established.
+import { setTimeout as delay } from "node:timers/promises";
 import type {
   ClusterWriter,
   NotEstablished,
@@ -38,12 +39,20 @@ export class KubeClusterWriter implements ClusterWriter {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
 
+  /**
+   * `signal`: the one the client was given (Ctrl-C): waiting for CRDs then ends at once, as the client's
+   * requests do.
+   */
   constructor(
     client: KubeClient,
-    options: { sleep?: (ms: number) => Promise<void>; now?: () => number } = {},
+    options: {
+      sleep?: (ms: number) => Promise<void>;
+      now?: () => number;
+      signal?: AbortSignal | undefined;
+    } = {},
   ) {
     this.#client = client;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#sleep = options.sleep ?? ((ms) => delay(ms, undefined, { signal: options.signal }));
     this.#now = options.now ?? Date.now;
   }
 

@@ -5,11 +5,19 @@
 // compare (compare.ts), and apply only with --update. An object owned by another object of the snapshot
 // waits until its owner is written and is created with the owner's new uid. Running it again finishes
 // an interrupted restore: what exists and matches is reported unchanged, nothing is created twice.
+import { setTimeout as delay } from "node:timers/promises";
 import { ApiError, ClusterUnreachableError, RequestAbortedError } from "../snapshot/errors.js";
 import { qualifiedResource } from "../snapshot/layout.js";
 import type { SnapshotManifest } from "../snapshot/manifest.js";
 import { runPool } from "../snapshot/pool.js";
-import type { ApiResource, Clock, KubeObject, Logger, SnapshotStore } from "../snapshot/ports.js";
+import type {
+  ApiResource,
+  Clock,
+  FileProgress,
+  KubeObject,
+  Logger,
+  SnapshotStore,
+} from "../snapshot/ports.js";
 import { differences } from "./compare.js";
 import {
   type DecideOptions,
@@ -25,6 +33,15 @@ import type { ClusterWriter, NotEstablished, ObjectRef, WriteOptions, WriteResul
 import { openSnapshot, RestoreInputError, readListFile } from "./source.js";
 
 export { RestoreInputError } from "./source.js";
+
+/**
+ * The restore was stopped (its signal aborted: Ctrl-C, SIGTERM) before it finished. Nothing more was
+ * started, requests in flight were cancelled; the message says what had been written. Running the
+ * restore again finishes it.
+ */
+export class RestoreAbortedError extends Error {
+  override readonly name = "RestoreAbortedError";
+}
 
 /** The field manager of every create and apply. */
 export const FIELD_MANAGER = "kube-autosave";
@@ -137,6 +154,11 @@ export interface RestoreOptions {
   readonly force: boolean;
   readonly concurrency?: number;
   readonly crdTimeoutMs?: number;
+  /**
+   * Aborting stops the restore: no object or file is started after it, and the ClusterWriter given the
+   * same signal cancels its requests in flight; the run then rejects with RestoreAbortedError (no report).
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface RestoreDeps {
@@ -145,6 +167,8 @@ export interface RestoreDeps {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Hears how far the restore has got: "reading" (checking every file), then "restoring". */
+  readonly onProgress?: ((progress: FileProgress) => void) | undefined;
 }
 
 /** Restores one snapshot; resolves with the report, rejects with RestoreInputError before any write. */
@@ -193,6 +217,9 @@ class RestoreRun {
   readonly #objects: ObjectResult[] = [];
   readonly #files: FileResult[] = [];
   #aborted: string | undefined;
+  readonly #onProgress: ((progress: FileProgress) => void) | undefined;
+  /** Objects of the plan's files that have a result (progress). */
+  #handled = 0;
 
   constructor(deps: RestoreDeps, options: RestoreOptions) {
     this.#store = deps.store;
@@ -200,7 +227,9 @@ class RestoreRun {
     this.#logger = deps.logger;
     this.#clock = deps.clock;
     this.#startedAt = deps.clock.now();
-    this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    // Ends early (rejecting) when the signal aborts: a stopped restore does not wait out a pause.
+    this.#sleep = deps.sleep ?? ((ms) => delay(ms, undefined, { signal: options.signal }));
+    this.#onProgress = deps.onProgress;
     this.#opts = options;
     this.#decide = {
       filters: options.filters,
@@ -210,6 +239,35 @@ class RestoreRun {
   }
 
   async run(): Promise<RestoreReport> {
+    try {
+      const report = await this.#run();
+      this.#throwIfStopped();
+      return report;
+    } catch (err) {
+      // The ClusterWriter and the store cancel their requests on the same signal: whatever they threw,
+      // the restore was stopped.
+      this.#throwIfStopped(err);
+      throw err;
+    }
+  }
+
+  /** Throws RestoreAbortedError, saying what was written, once the signal has aborted. */
+  #throwIfStopped(cause?: unknown): void {
+    const signal = this.#opts.signal;
+    if (!signal?.aborted || cause instanceof RestoreAbortedError) return;
+    const reason =
+      signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
+    const done = (outcome: Outcome) => this.#objects.filter((o) => o.outcome === outcome).length;
+    const written = this.#opts.dryRun
+      ? "a dry run: nothing was persisted"
+      : `${done("created")} objects created and ${done("updated")} updated before it stopped; run it again to finish (what is already restored is then reported unchanged)`;
+    throw new RestoreAbortedError(
+      `restore stopped before it finished (${reason}): ${written}`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  async #run(): Promise<RestoreReport> {
     const { snapshot } = this.#opts;
     const { manifest, files } = await openSnapshot(this.#store, snapshot, {
       force: this.#opts.force,
@@ -221,14 +279,19 @@ class RestoreRun {
     const index = new SnapshotIndex(this.#decide);
     const problems = new Map<string, string>();
     const itemCounts = new Map<string, number>();
-    for (const file of files) {
+    let indexed = 0;
+    for (const [i, file] of files.entries()) {
+      this.#throwIfStopped();
       try {
         const items = await readListFile(this.#store, snapshot, file);
         itemCounts.set(file.key, items.length);
         for (const item of items) index.add(file, item);
+        indexed += items.length;
       } catch (err) {
+        this.#throwIfStopped(err);
         problems.set(file.key, (err as Error).message);
       }
+      this.#onProgress?.({ phase: "reading", files: i + 1, totalFiles: files.length, items: indexed });
     }
     if (problems.size > 0) index.markIncomplete();
     if (problems.size > 0 && !this.#opts.force) {
@@ -262,14 +325,23 @@ class RestoreRun {
     }
 
     // Pass 2: write, in plan order; owned objects right after their owners; links before admission.
-    for (const step of plan.steps) {
-      if (this.#aborted) break;
+    const progress = (files: number) =>
+      this.#onProgress?.({
+        phase: "restoring",
+        files,
+        totalFiles: plan.steps.length,
+        items: this.#handled,
+      });
+    progress(0);
+    for (const [i, step] of plan.steps.entries()) {
+      if (this.#aborted || this.#opts.signal?.aborted) break;
       const problem = problems.get(step.file.key);
       if (problem) this.#failFile(step.file, problem);
       else await this.#restoreStep(step, index);
       if (qualifiedResource(step.file) === CRDS) await this.#waitForCrds();
       this.#doneFiles.add(step.file.key);
       await this.#flushDeferred(false);
+      progress(i + 1);
     }
     await this.#flushDeferred(true);
     return this.#report(manifest);
@@ -295,13 +367,13 @@ class RestoreRun {
       this.#failFile(file, (err as Error).message);
       return;
     }
-    const results = await this.#pool(items, (item) =>
-      step.skip
-        ? Promise.resolve(
-            this.#result(file, item, { outcome: "skipped", rule: step.skip.rule, reason: step.skip.reason }),
-          )
-        : this.#restoreObject(file, item, index),
-    );
+    const results = await this.#pool(items, async (item) => {
+      const result = step.skip
+        ? this.#result(file, item, { outcome: "skipped", rule: step.skip.rule, reason: step.skip.reason })
+        : await this.#restoreObject(file, item, index);
+      this.#handled += 1;
+      return result;
+    });
     this.#objects.push(...results.filter((r): r is ObjectResult => r !== undefined));
     this.#logger.debug("restored file", { key: file.key, items: items.length });
   }
@@ -312,7 +384,7 @@ class RestoreRun {
       items,
       {
         concurrency: this.#opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
-        stop: () => this.#aborted !== undefined,
+        stop: () => this.#aborted !== undefined || this.#opts.signal?.aborted === true,
       },
       fn,
     );
@@ -381,7 +453,7 @@ class RestoreRun {
 
   /** Writes the deferred objects whose owners are written; with `final`, every one left (owners that never came). */
   async #flushDeferred(final: boolean): Promise<void> {
-    while (this.#deferred.length > 0 && !this.#aborted) {
+    while (this.#deferred.length > 0 && !this.#aborted && !this.#opts.signal?.aborted) {
       let ready = this.#deferred.filter((d) => d.decision.owners.every((o) => this.#ownerDone(o)));
       if (ready.length === 0) {
         if (!final) return;

@@ -9,7 +9,7 @@ import { isRecord, jsonEqual } from "./json.js";
 import { keyOfSnapshotFile, qualifiedResource } from "./layout.js";
 import { ListFileError, listFileItems } from "./list-read.js";
 import type { ManifestFile, SnapshotManifest } from "./manifest.js";
-import type { SnapshotStore } from "./ports.js";
+import type { FileProgress, SnapshotStore } from "./ports.js";
 
 /** One step of a field path: an object key or an array index. */
 export type PathSegment = string | number;
@@ -125,6 +125,14 @@ export interface DiffSnapshotsOptions {
   readonly fields?: boolean;
   /** Names a class for each object that differs (its new body, or the old one when removed): ObjectDiff.tag. */
   readonly tag?: (resource: string, object: unknown) => string | undefined;
+  /** Hears how far files() has got ("comparing"): files of both snapshots done, objects and bytes read. */
+  readonly onProgress?: ((progress: FileProgress) => void) | undefined;
+}
+
+/** Objects and bytes read so far (progress). */
+interface Tally {
+  items: number;
+  bytes: number;
 }
 
 /** One object that differs. Added and removed objects carry no body (it may be a Secret). */
@@ -201,11 +209,19 @@ export async function diffSnapshots(
     const byKey = new Map<string, { a?: ManifestFile; b?: ManifestFile }>();
     for (const f of a.files) byKey.set(f.key, { ...byKey.get(f.key), a: f });
     for (const f of b.files) byKey.set(f.key, { ...byKey.get(f.key), b: f });
-    const keys = [...byKey.keys()].sort();
-    for (const key of keys) {
+    const keys = [...byKey.keys()]
+      .filter((key) => {
+        const pair = byKey.get(key) as { a?: ManifestFile; b?: ManifestFile };
+        return compared.has(((pair.a ?? pair.b) as ManifestFile).resource);
+      })
+      .sort();
+    const tally: Tally = { items: 0, bytes: 0 };
+    const progress = (files: number) =>
+      options.onProgress?.({ phase: "comparing", files, totalFiles: keys.length, ...tally });
+    for (const [i, key] of keys.entries()) {
+      progress(i);
       const pair = byKey.get(key) as { a?: ManifestFile; b?: ManifestFile };
       const meta = (pair.a ?? pair.b) as ManifestFile;
-      if (!compared.has(meta.resource)) continue;
       if (pair.a && pair.b && pair.a.sha256 === pair.b.sha256) continue;
       const redacted = REDACTED_RESOURCES.has(meta.resource);
       let objects: ObjectDiff[];
@@ -216,15 +232,17 @@ export async function diffSnapshots(
           key,
           meta.resource,
           options,
+          tally,
         );
       } else {
-        const itemsA = pair.a ? await readItems(from, key) : new Map<string, unknown>();
-        const itemsB = pair.b ? await readItems(to, key) : new Map<string, unknown>();
+        const itemsA = pair.a ? await readItems(from, key, tally) : new Map<string, unknown>();
+        const itemsB = pair.b ? await readItems(to, key, tally) : new Map<string, unknown>();
         objects = diffItems(itemsA, itemsB, { redacted, resource: meta.resource, ...options });
       }
       if (objects.length > 0)
         yield { key, resource: meta.resource, namespace: meta.namespace, redacted, objects };
     }
+    progress(keys.length);
   }
 
   return { from: a, to: b, notCompared, files };
@@ -268,16 +286,19 @@ async function diffByHash(
   key: string,
   resource: string,
   options: DiffSnapshotsOptions,
+  tally: Tally,
 ): Promise<ObjectDiff[]> {
   const tagOf = (item: unknown) => options.tag?.(resource, item);
   const withTag = (diff: ObjectDiff, tag: string | undefined): ObjectDiff =>
     tag === undefined ? diff : { ...diff, tag };
   const before = new Map<string, { hash: string; tag: string | undefined }>();
   if (from)
-    await eachItem(from, key, (name, item) => before.set(name, { hash: hashOf(item), tag: tagOf(item) }));
+    await eachItem(from, key, tally, (name, item) =>
+      before.set(name, { hash: hashOf(item), tag: tagOf(item) }),
+    );
   const out: ObjectDiff[] = [];
   if (to) {
-    await eachItem(to, key, (name, item) => {
+    await eachItem(to, key, tally, (name, item) => {
       const old = before.get(name);
       if (!old) {
         out.push(withTag({ change: "added", name, fields: [] }, tagOf(item)));
@@ -319,22 +340,27 @@ function listedTypes(m: SnapshotManifest): Set<string> {
 }
 
 /** The items of one file by name (names are unique within a resource type and namespace). */
-async function readItems(source: SnapshotSource, key: string): Promise<Map<string, unknown>> {
+async function readItems(source: SnapshotSource, key: string, tally: Tally): Promise<Map<string, unknown>> {
   const items = new Map<string, unknown>();
-  await eachItem(source, key, (name, item) => items.set(name, item));
+  await eachItem(source, key, tally, (name, item) => items.set(name, item));
   return items;
 }
 
-/** Hands each item of one file to `visit` with its name, in order; throws SnapshotReadError for a bad file. */
+/**
+ * Hands each item of one file to `visit` with its name, in order, counting them and the file's bytes in
+ * `tally`; throws SnapshotReadError for a bad file.
+ */
 async function eachItem(
   source: SnapshotSource,
   key: string,
+  tally: Tally,
   visit: (name: string, item: unknown) => void,
 ): Promise<void> {
   const where = source.store.describe(keyOfSnapshotFile(source.snapshot, key));
   const body = await source.store.get(keyOfSnapshotFile(source.snapshot, key));
   if (body === undefined)
     throw new SnapshotReadError(`cannot compare: ${where} is missing (the manifest lists it; run verify)`);
+  tally.bytes += body.length;
   const names = new Set<string>();
   try {
     for (const item of listFileItems(body)) {
@@ -346,6 +372,7 @@ async function eachItem(
       if (names.has(name))
         throw new SnapshotReadError(`cannot compare: ${where} holds ${name} twice (run verify)`);
       names.add(name);
+      tally.items += 1;
       visit(name, item);
     }
   } catch (err) {

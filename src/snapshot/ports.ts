@@ -163,3 +163,19 @@ export interface Logger {
   warn(message: string, context?: Record<string, unknown>): void;
   error(message: string, context?: Record<string, unknown>): void;
 }
+
+/**
+ * How far a run over a snapshot's files has got (restore, verify, diff), for a terminal's status line:
+ * counts so far in the current phase. Engines call their `onProgress` with it; they know no terminal.
+ */
+export interface FileProgress {
+  /** What the files are going through: "reading", "restoring", "checking", "comparing"… */
+  readonly phase: string;
+  /** Files done of `totalFiles`. */
+  readonly files: number;
+  readonly totalFiles: number;
+  /** Objects handled so far in this phase (absent when the phase handles none). */
+  readonly items?: number;
+  /** Bytes of the files read so far in this phase (absent when not counted). */
+  readonly bytes?: number;
+}

@@ -17,7 +17,7 @@ import {
 import { ListFileError, listFileItems } from "./list-read.js";
 import type { ManifestFile, ManifestResource, SnapshotManifest } from "./manifest.js";
 import { runPool } from "./pool.js";
-import type { ObjectLockRetention, SnapshotStore } from "./ports.js";
+import type { FileProgress, ObjectLockRetention, SnapshotStore } from "./ports.js";
 
 /** Item problems reported per file before the rest are only counted (a bad file can hold thousands). */
 const MAX_ITEM_PROBLEMS_PER_FILE = 5;
@@ -52,8 +52,17 @@ export interface ObjectLockReport {
   readonly retainUntil: string | null;
 }
 
+export interface VerifyOptions {
+  /** Hears how far the check has got: "checking" the files, then (S3) "reading locks". */
+  readonly onProgress?: ((progress: FileProgress) => void) | undefined;
+}
+
 /** Verifies one snapshot; throws SnapshotReadError when nothing at all is stored under its name. */
-export async function verifySnapshot(store: SnapshotStore, snapshot: string): Promise<VerifyResult> {
+export async function verifySnapshot(
+  store: SnapshotStore,
+  snapshot: string,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const stored = new Map<string, number>();
   for await (const { key, size } of store.list(snapshot)) stored.set(keyInSnapshot(snapshot, key), size);
 
@@ -73,11 +82,16 @@ export async function verifySnapshot(store: SnapshotStore, snapshot: string): Pr
   for (const r of manifest.resources) types.set(qualifiedResource(r), r);
   const listed = new Set<string>();
   let checkedFiles = 0;
-  for (const file of manifest.files) {
+  let items = 0;
+  let bytes = 0;
+  for (const [i, file] of manifest.files.entries()) {
+    options.onProgress?.({ phase: "checking", files: i, totalFiles: manifest.files.length, items, bytes });
     if (listed.has(file.key)) continue; // reported by manifestConsistency
     listed.add(file.key);
     const size = stored.get(file.key);
     const body = size === undefined ? undefined : await store.get(keyOfSnapshotFile(snapshot, file.key));
+    items += file.items;
+    bytes += body?.length ?? 0;
     if (body === undefined) {
       problems.push({
         key: file.key,
@@ -89,6 +103,8 @@ export async function verifySnapshot(store: SnapshotStore, snapshot: string): Pr
     for (const problem of fileProblems(file, body, types.get(file.resource)))
       problems.push({ key: file.key, problem });
   }
+  const total = manifest.files.length;
+  options.onProgress?.({ phase: "checking", files: total, totalFiles: total, items, bytes });
   for (const key of stored.keys()) {
     if (key !== MANIFEST_FILE && !listed.has(key))
       problems.push({ key, problem: "stray file: stored in the snapshot but not listed in the manifest" });
@@ -96,7 +112,7 @@ export async function verifySnapshot(store: SnapshotStore, snapshot: string): Pr
   let locks: ObjectLockReport[] | undefined;
   if (store.lockOf) {
     const keys = [MANIFEST_FILE, ...[...listed].filter((k) => stored.has(k))].sort();
-    locks = await readLocks(store, snapshot, keys);
+    locks = await readLocks(store, snapshot, keys, options);
     const expected = manifest.options.objectLock;
     if (expected) for (const lock of locks) problems.push(...lockProblems(lock, expected, manifest));
   }
@@ -109,11 +125,15 @@ async function readLocks(
   store: SnapshotStore,
   snapshot: string,
   keys: string[],
+  options: VerifyOptions,
 ): Promise<ObjectLockReport[]> {
   const lockOf = store.lockOf?.bind(store);
   if (!lockOf) return [];
+  let read = 0;
   return runPool(keys, { concurrency: LOCK_CONCURRENCY }, async (key) => {
     const lock = await lockOf(keyOfSnapshotFile(snapshot, key));
+    read += 1;
+    options.onProgress?.({ phase: "reading locks", files: read, totalFiles: keys.length });
     return { key, mode: lock?.mode ?? null, retainUntil: lock?.retainUntil ?? null };
   });
 }

@@ -68,3 +68,47 @@ describe("the live status line of a snapshot on a terminal", () => {
     expect(output().split("\r\x1b[K").length - 1).toBe(2);
   });
 });
+
+describe("the live status line of restore, verify and diff on a terminal", () => {
+  it("shows the phase, files done of all, items, bytes, the phase's rate and the elapsed time", () => {
+    const { progress, advance, output } = line();
+
+    progress.onFiles({ phase: "reading", files: 0, totalFiles: 340, items: 0 });
+    advance(4_000);
+    progress.onFiles({ phase: "reading", files: 340, totalFiles: 340, items: 9_000 });
+    expect(progress.text()).toBe("  reading: 340/340 files · 9,000 items · 2,250 items/s · 00:04");
+
+    progress.onFiles({ phase: "restoring", files: 0, totalFiles: 120, items: 0 });
+    advance(10_000);
+    progress.onFiles({ phase: "restoring", files: 12, totalFiles: 120, items: 2_500 });
+    // The rate is of this phase (2,500 in 10 s), the clock of the whole run.
+    expect(progress.text()).toBe("  restoring: 12/120 files · 2,500 items · 250 items/s · 00:14");
+    expect(output().endsWith(`\r\x1b[K${progress.text()}`)).toBe(true);
+    expect(output()).not.toContain("\n");
+  });
+
+  it("shows bytes when the run counts them, and only files for a phase without items", () => {
+    const { progress, advance } = line();
+    progress.onFiles({ phase: "checking", files: 3, totalFiles: 54, items: 120, bytes: 1.5 * 1024 * 1024 });
+    advance(1_000);
+    expect(progress.text()).toBe("  checking: 3/54 files · 120 items · 1.5 MiB · 120 items/s · 00:01");
+
+    progress.onFiles({ phase: "reading locks", files: 7, totalFiles: 55 });
+    expect(progress.text()).toBe("  reading locks: 7/55 files · 00:01");
+  });
+
+  it("redraws at most every 100 ms, except when a phase starts or its last file is done", () => {
+    const { progress, advance, output } = line();
+    const draws = () => output().split("\r\x1b[K").length - 1;
+
+    progress.onFiles({ phase: "comparing", files: 0, totalFiles: 50, items: 0 });
+    for (let i = 1; i <= 10; i++) {
+      advance(10);
+      progress.onFiles({ phase: "comparing", files: i, totalFiles: 50, items: i * 10 });
+    }
+    expect(draws()).toBe(2); // the phase's start, then 100 ms later
+
+    progress.onFiles({ phase: "comparing", files: 50, totalFiles: 50, items: 500 });
+    expect(draws()).toBe(3);
+  });
+});
