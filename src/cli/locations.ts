@@ -5,6 +5,15 @@ import type { ObjectLockRetention } from "../snapshot/ports.js";
 import type { Location, SnapshotRef, SseSettings, Target } from "./commands.js";
 import { parseIntFlag } from "./flags.js";
 
+/** The environment (AWS_REGION, AWS_DEFAULT_REGION supply the region). */
+type Env = Record<string, string | undefined>;
+
+/** The S3 flags of a command that reads locations. */
+export interface S3Flags {
+  readonly endpoint?: string | undefined;
+  readonly region?: string | undefined;
+}
+
 /** S3 bucket naming rules (the common subset). */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -20,7 +29,7 @@ export function parseTarget(
     "object-lock"?: string;
     "object-lock-days"?: string;
   },
-  env: Record<string, string | undefined>,
+  env: Env,
   problems: string[],
 ): Target {
   const s3Only = (
@@ -85,12 +94,7 @@ export const S3_LOCATION_OPTIONS = {
 } as const;
 
 /** Parses a folder path or `s3://bucket/prefix` into a target + prefix (pure; no I/O). */
-export function parseLocation(
-  text: string,
-  s3: { endpoint?: string | undefined; region?: string | undefined },
-  env: Record<string, string | undefined>,
-  problems: string[],
-): Location {
+export function parseLocation(text: string, s3: S3Flags, env: Env, problems: string[]): Location {
   if (text.startsWith("s3://")) {
     const [bucket = "", ...rest] = text.slice("s3://".length).split("/");
     if (!BUCKET_NAME.test(bucket)) problems.push(`"${text}": "${bucket}" is not a valid S3 bucket name`);
@@ -110,12 +114,7 @@ export function parseLocation(
 }
 
 /** Parses a snapshot reference: a location whose last segment is the snapshot's name. */
-export function parseSnapshotRef(
-  text: string,
-  s3: { endpoint?: string | undefined; region?: string | undefined },
-  env: Record<string, string | undefined>,
-  problems: string[],
-): SnapshotRef {
+export function parseSnapshotRef(text: string, s3: S3Flags, env: Env, problems: string[]): SnapshotRef {
   const trimmed = text.replace(/\/+$/, "");
   const cut = trimmed.lastIndexOf("/");
   const snapshot = cut >= 0 ? trimmed.slice(cut + 1) : trimmed;
@@ -133,11 +132,7 @@ export function parseSnapshotRef(
 }
 
 /** `--endpoint` and `--region` given although no location is on S3. */
-export function s3OnlyProblems(
-  v: { endpoint?: string | undefined; region?: string | undefined },
-  refs: string[],
-  problems: string[],
-): void {
+export function s3OnlyProblems(v: S3Flags, refs: string[], problems: string[]): void {
   if (refs.every((r) => !r.startsWith("s3://"))) {
     if (v.endpoint !== undefined) problems.push("--endpoint only applies to s3:// locations");
     if (v.region !== undefined) problems.push("--region only applies to s3:// locations");

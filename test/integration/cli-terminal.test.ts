@@ -95,6 +95,20 @@ afterAll(async () => {
 
 afterEach(() => proxy.reset());
 
+/** `restore` of namespace `term` of snapshot a, moved to namespace `ns`, through the proxy. */
+function restoreInto(ns: string): string[] {
+  return [
+    "restore",
+    snapA,
+    "--kubeconfig",
+    viaProxy,
+    "--namespace",
+    "term",
+    "--namespace-mappings",
+    `term:${ns}`,
+  ];
+}
+
 /** Runs the bin with stdout and stderr on pipes (not a terminal). */
 async function piped(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -159,16 +173,7 @@ describe("progress of restore, verify and diff", () => {
     );
     expect(diff.screen.endsWith("1 object differ: 0 added, 0 removed, 1 changed\r\n")).toBe(true);
 
-    const restore = await onTerminal([
-      "restore",
-      snapA,
-      "--kubeconfig",
-      viaProxy,
-      "--namespace",
-      "term",
-      "--namespace-mappings",
-      "term:term-tty",
-    ]);
+    const restore = await onTerminal(restoreInto("term-tty"));
     expect(restore.code).toBe(0);
     const restoreLines = liveLines(restore.screen);
     expect(restoreLines[0]).toMatch(/^ {2}reading: 1\/\d+ files · /);
@@ -189,16 +194,7 @@ describe("progress of restore, verify and diff", () => {
 
     const verify = await piped(["verify", snapA]);
     const diff = await piped(["diff", snapA, snapB]);
-    const restore = await piped([
-      "restore",
-      snapA,
-      "--kubeconfig",
-      viaProxy,
-      "--namespace",
-      "term",
-      "--namespace-mappings",
-      "term:term-piped",
-    ]);
+    const restore = await piped(restoreInto("term-piped"));
     expect([verify.code, diff.code, restore.code]).toEqual([0, 3, 0]);
     expect([verify.stderr, diff.stderr, restore.stderr]).toEqual(["", "", ""]);
     expect(verify.stdout).toMatch(/^OK /);
@@ -217,21 +213,10 @@ describe("Ctrl-C and SIGTERM during a restore", () => {
       const creates = new RegExp(`^/api/v1/namespaces/${ns}/configmaps\\?`);
       // The 5th ConfigMap's create hangs in the proxy: the restore is in the middle of its objects.
       proxy.rule({ method: "POST", path: creates, nth: [5], action: { kind: "stall", ms: 60_000 } });
-      const child = spawn(
-        process.execPath,
-        [
-          BIN,
-          "restore",
-          snapA,
-          "--kubeconfig",
-          viaProxy,
-          "--namespace",
-          "term",
-          "--namespace-mappings",
-          `term:${ns}`,
-        ],
-        { stdio: ["ignore", "pipe", "pipe"], env: ENV },
-      );
+      const child = spawn(process.execPath, [BIN, ...restoreInto(ns)], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: ENV,
+      });
       const { stdout, stderr, exited } = collect(child);
       const stalled = () => proxy.requests.filter((r) => r.method === "POST" && creates.test(r.path))[4];
       const deadline = Date.now() + 30_000;
@@ -265,17 +250,7 @@ describe("Ctrl-C and SIGTERM during a restore", () => {
 
       // As the line says: running it again finishes the restore.
       proxy.reset();
-      const again = await runCli([
-        "restore",
-        snapA,
-        "--kubeconfig",
-        viaProxy,
-        "--namespace",
-        "term",
-        "--namespace-mappings",
-        `term:${ns}`,
-        "--json",
-      ]);
+      const again = await runCli([...restoreInto(ns), "--json"]);
       expect(again.code).toBe(0);
       const report = JSON.parse(again.stdout);
       expect(report.counts.failed).toBe(0);
