@@ -30,7 +30,8 @@ function stopped(io: CliIo, signal: StopSignal, what: string): number {
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const code = await run(argv, io);
   const reason = io.signal?.aborted ? io.signal.reason : undefined;
-  // A command that finished its own way (a restore's report) while being stopped still exits as stopped.
+  // A command that does not watch the signal itself (list, verify, diff, history: only their S3 requests
+  // are cancelled) may finish while being stopped: it still exits as stopped.
   if (reason instanceof Interrupted && code < 128)
     return stopped(io, reason.signal, "the run did not finish");
   return code;
