@@ -1,5 +1,6 @@
 // The engine's ClusterReader over the Kubernetes REST API (discovery + paginated lists).
 
+import { StringDecoder } from "node:string_decoder";
 import { ApiError, ListInterruptedError } from "../snapshot/errors.js";
 import { isRecord, jsonProblem, parseExact } from "../snapshot/json.js";
 import { qualifiedResource } from "../snapshot/layout.js";
@@ -107,9 +108,16 @@ export class KubeClusterReader implements ClusterReader {
         handed += items.length;
         await sink(items, size);
       };
+      // Until the page before this one is handled, only the first NEXT_PAGE_BYTES are read ahead.
+      let ready = request.ready === undefined;
+      const isReady = () => {
+        ready = true;
+      };
+      request.ready?.then(isReady, isReady); // a failed page before this one is thrown where it is awaited
       try {
         for await (const chunk of body) {
           bytes += chunk.length;
+          if (!ready && bytes > NEXT_PAGE_BYTES) await request.ready;
           if (splitter) {
             await feed(chunk);
           } else {
@@ -121,9 +129,9 @@ export class KubeClusterReader implements ClusterReader {
         }
         if (!splitter) {
           await request.ready;
-          // Neither the chunks nor their copy stay referenced once parsed: only the page's objects live
-          // on while they are written.
-          const page = parsePage(Buffer.concat(held.splice(0), bytes), status, base, type);
+          // Neither the chunks nor the text stay referenced once parsed: only the page's objects live on
+          // while they are written.
+          const page = parsePage(takeText(held), bytes, status, base, type);
           const next = continueOf(page);
           announced = true;
           request.onContinue?.(next);
@@ -159,19 +167,51 @@ export class KubeClusterReader implements ClusterReader {
  */
 const BUFFERED_PAGE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Of a page requested ahead (the engine asks for the next page while writing this one), this much is read
+ * before this one is handled; the rest waits in the socket. The server's work (reading etcd) still
+ * overlaps ours, and a type holds at most this much of its next page.
+ */
+const NEXT_PAGE_BYTES = 1024 * 1024;
+
 /** A whole page as JSON with exact numbers; a body that is not a JSON object with items is retried. */
-function parsePage(body: Buffer, status: number, base: string, type: ResourceType): Record<string, unknown> {
+function parsePage(
+  text: string,
+  bytes: number,
+  status: number,
+  base: string,
+  type: ResourceType,
+): Record<string, unknown> {
   let page: unknown;
   try {
-    page = parseExact(body.toString("utf8"));
+    page = parseExact(text);
   } catch {
     // A body cut short by a proxy or a reset looks like this; the next attempt may get it whole.
-    throw new RetryBodyError("not-json", status, body.length);
+    throw new RetryBodyError("not-json", status, bytes);
   }
-  if (!isRecord(page)) throw new RetryBodyError("not-json", status, body.length);
+  if (!isRecord(page)) throw new RetryBodyError("not-json", status, bytes);
   if (!Array.isArray(page.items)) throw noItems(base, type);
   return page;
 }
+
+/**
+ * The text of a page's chunks, decoded chunk by chunk, each let go once decoded (`chunks` is emptied): no
+ * copy of the whole page as bytes is made, and the garbage is young strings rather than Buffers, whose
+ * memory outside the heap is freed only when the collector gets to them.
+ */
+function takeText(chunks: Buffer[]): string {
+  const decoder = new StringDecoder("utf8");
+  const parts: string[] = [];
+  for (let i = 0; i < chunks.length; i++) {
+    parts.push(decoder.write(chunks[i] as Buffer));
+    chunks[i] = EMPTY;
+  }
+  chunks.length = 0;
+  parts.push(decoder.end());
+  return parts.join("");
+}
+
+const EMPTY = Buffer.alloc(0);
 
 function noItems(base: string, type: ResourceType): ApiError {
   return new ApiError(`GET ${base}/${type.resource}: the response has no items array`, null);

@@ -40,12 +40,31 @@ beforeAll(async () => {
     });
     expect(res.status).toBe(201);
   }
+  await cluster.api("POST", "/api/v1/namespaces", { metadata: { name: NS_TEXT } });
+  for (let i = 0; i < TEXTS; i++) {
+    const res = await cluster.api("POST", `/api/v1/namespaces/${NS_TEXT}/configmaps`, {
+      metadata: { name: `text-${i}` },
+      data: { text: multiByteText(i) },
+    });
+    expect(res.status).toBe(201);
+  }
 }, 300_000);
 
 afterAll(async () => {
   await cluster?.stop();
   await rm(work, { recursive: true, force: true });
 });
+
+/** A namespace of ConfigMaps whose text is all multi-byte UTF-8 (2, 3 and 4 bytes a character). */
+const NS_TEXT = "big-text";
+const TEXTS = 10;
+/** ~220 KB per ConfigMap, ~2.2 MB a page: read whole, in dozens of network chunks. */
+function multiByteText(i: number): string {
+  const alphabet = ["ü", "世", "🚀", "é", "界", "😀", "ß", "—"];
+  let text = "";
+  for (let j = 0; text.length < 80_000; j++) text += alphabet[(i + j * 7 + (j >> 3)) % alphabet.length];
+  return text;
+}
 
 describe("objects of hundreds of KB", () => {
   it("are listed in pages sized by bytes (the first page by count, then ~8 MiB) and stored whole", async () => {
@@ -127,5 +146,44 @@ describe("objects of hundreds of KB", () => {
     const verified = await runCli(["verify", snap]);
     expect(verified.stdout).toMatch(/^OK /);
     expect(verified.code).toBe(0);
+  });
+
+  it("keep multi-byte characters that network chunks cut in two, in pages read whole and streamed", async () => {
+    const client = new KubeClient(await loadKubeconfig(cluster.kubeconfig("viewer")));
+    for (const bufferedPageBytes of [undefined, 0]) {
+      const root = await mkdtemp(join(work, "text-"));
+      const result = await takeSnapshot(
+        {
+          cluster: new KubeClusterReader(
+            client,
+            bufferedPageBytes === undefined ? {} : { bufferedPageBytes },
+          ),
+          store: new FsStore(root),
+          clock: { now: () => new Date() },
+          logger: quietLogger,
+        },
+        {
+          clusterName: "big",
+          filters: {
+            includeResources: ["configmaps"],
+            excludeResources: [],
+            includeNamespaces: [NS_TEXT],
+            excludeNamespaces: [],
+          },
+          pageSize: 500,
+          concurrency: 1,
+          raw: true,
+          toolVersion: "test",
+        },
+      );
+      const stored = JSON.parse(
+        await readFile(join(root, result.snapshot, NS_TEXT, "configmaps.json"), "utf8"),
+      );
+      const texts = new Map<string, string>(stored.items.map((c: any) => [c.metadata.name, c.data?.text]));
+      // Every ConfigMap of the namespace (no controller manager here: no kube-root-ca.crt), each intact.
+      expect([...texts.keys()].sort()).toEqual(Array.from({ length: TEXTS }, (_, i) => `text-${i}`).sort());
+      for (let i = 0; i < TEXTS; i++) expect(texts.get(`text-${i}`) === multiByteText(i)).toBe(true);
+    }
+    client.close();
   });
 });
