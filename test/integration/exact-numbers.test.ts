@@ -6,13 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
-import { crdWithSpec, eventually } from "../support/fixtures.js";
+import { crdWithSpec, eventually, INT64 } from "../support/fixtures.js";
 import { sharedCluster } from "../support/shared.js";
 import { onlySnapshot } from "../support/snapshot-files.js";
 import { type Cluster, type OwnedCluster, startCluster } from "../support/testbed.js";
 
 const NS = "exact-numbers";
-const INT64 = { type: "integer", format: "int64" };
 const CRD = crdWithSpec(
   "exact.example.com",
   { plural: "counters", singular: "counter", kind: "Counter" },

@@ -1,12 +1,20 @@
 // The Lambda handler end to end: EventBridge and manual events, EKS DescribeCluster (local
-// stand-in) + a real STS-style token checked by kube-apiserver's token webhook, versitygw S3.
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+// stand-in) + a real STS-style token checked by kube-apiserver's token webhook, versitygw S3; and
+// several clusters of one stack run at once, each against a control plane of its own.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import scheduled from "../../events/scheduled.json" with { type: "json" };
+import { runCli } from "../support/cli.js";
+import { nameAt, thisSecond, withDateFrozen } from "../support/clock.js";
 import { type EksStandIn, startEksStandIn } from "../support/eks-standin.js";
-import { invokeHandler } from "../support/handler.js";
+import { type FaultProxy, startKubeFaultProxy } from "../support/fault-proxy.js";
+import { invokeConcurrently, invokeHandler } from "../support/handler.js";
+import { createCa, issueCert } from "../support/pki.js";
 import { sharedCluster, sharedS3 } from "../support/shared.js";
-import { TESTBED_AWS, TESTBED_EKS_CLUSTER } from "../support/testbed.js";
+import { type OwnedCluster, startCluster, TESTBED_AWS, TESTBED_EKS_CLUSTER } from "../support/testbed.js";
 
 const cluster = sharedCluster();
 const s3 = sharedS3();
@@ -58,6 +66,16 @@ async function baseEnv(bucket: string): Promise<Record<string, string>> {
     POWERTOOLS_METRICS_NAMESPACE: "KubeAutosave",
     POWERTOOLS_LOG_LEVEL: "INFO",
   };
+}
+
+async function getJson(bucket: string, key: string): Promise<any> {
+  const client = s3.client();
+  try {
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse((await res.Body?.transformToString()) ?? "null");
+  } finally {
+    client.destroy();
+  }
 }
 
 async function keysIn(bucket: string): Promise<string[]> {
@@ -187,5 +205,174 @@ describe("refusals", () => {
     expect(json.find((l) => l.message === "snapshot failed")).toMatchObject({
       error: "SnapshotAbortedError",
     });
+  });
+});
+
+describe("several clusters in one stack, their runs at once", () => {
+  /** The second cluster of the stack: a control plane of its own, whose token webhook expects this name. */
+  const OTHER = "testbed-eks-b";
+  const prefixOf = (name: string) => `kube-aws/clusters/${name}/backup`;
+  let other: OwnedCluster;
+  let work: string;
+  /** One fault proxy per control plane (only to see and hold requests; no faults). */
+  const proxies: Record<string, FaultProxy> = {};
+  let stack: EksStandIn;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), "kube-autosave-handler-"));
+    other = await startCluster({ controllerManager: false, eksClusterName: OTHER });
+    await other.api("POST", "/api/v1/namespaces", { metadata: { name: NS } });
+    await other.api("POST", `/api/v1/namespaces/${NS}/configmaps`, {
+      metadata: { name: "settings-b" },
+      data: { b: "2" },
+    });
+    // The proxies serve a certificate of a CA of their own; DescribeCluster hands that CA out.
+    const ca = await createCa(work, "handler-proxies-ca");
+    const serving = await issueCert(ca, "proxy", "/CN=proxy", { serverNames: ["127.0.0.1"] });
+    for (const [name, c] of [
+      [TESTBED_EKS_CLUSTER, cluster],
+      [OTHER, other],
+    ] as const) {
+      proxies[name] = await startKubeFaultProxy({ upstream: c.server, upstreamCaPem: c.caPem, serving });
+    }
+    stack = await startEksStandIn({
+      [TESTBED_EKS_CLUSTER]: { server: proxies[TESTBED_EKS_CLUSTER]?.url as string, caPem: ca.caPem },
+      [OTHER]: { server: proxies[OTHER]?.url as string, caPem: ca.caPem },
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    for (const p of Object.values(proxies)) await p.close();
+    await other?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /**
+   * Holds each request it is given until `n` have arrived, then lets them all go; `released` says, per
+   * request, whether that happened ("all arrived") or `timeoutMs` passed first ("timed out"). Runs that
+   * waited for each other could never all be held at once: theirs would time out.
+   */
+  function meeting(n: number, timeoutMs: number) {
+    const released: string[] = [];
+    let arrived = 0;
+    let open: () => void = () => {};
+    const all = new Promise<void>((resolve) => (open = resolve));
+    const hold = async () => {
+      arrived += 1;
+      if (arrived === n) open();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<string>(
+        (resolve) => (timer = setTimeout(() => resolve("timed out"), timeoutMs)),
+      );
+      released.push(await Promise.race([all.then(() => "all arrived"), timedOut]));
+      clearTimeout(timer);
+    };
+    return { released, hold };
+  }
+
+  it("runs a schedule of each cluster and a manual run of one at once: none waits, each under its own prefix, distinct names, complete manifests", async () => {
+    const bucket = await s3.createBucket("stack");
+    const env = {
+      ...(await baseEnv(bucket)),
+      CLUSTER_NAME: undefined,
+      CLUSTER_NAMES: `${TESTBED_EKS_CLUSTER},${OTHER}`,
+      EKS_ENDPOINT: stack.endpoint,
+    };
+    // Each run's ConfigMap list is held in its cluster's proxy until all three runs are listing.
+    const lists = meeting(3, 60_000);
+    for (const p of Object.values(proxies)) {
+      p.reset();
+      p.rule({ path: /^\/api\/v1\/configmaps\?/, action: { kind: "hook", run: lists.hold } });
+    }
+    // The clock stands still: all three runs start in the same second, so the two runs of one cluster
+    // both want the name T.
+    const at = thisSecond();
+    const t = nameAt(at);
+
+    const { outcomes, json } = await withDateFrozen(at, () =>
+      invokeConcurrently(env, [
+        { cluster: TESTBED_EKS_CLUSTER, trigger: "schedule" },
+        { cluster: OTHER, trigger: "schedule" },
+        { cluster: TESTBED_EKS_CLUSTER },
+      ]),
+    );
+
+    // Neither waited for the other: all three were in the middle of their lists at one moment.
+    expect(lists.released).toEqual(["all arrived", "all arrived", "all arrived"]);
+    expect(proxies[TESTBED_EKS_CLUSTER]?.count(/^\/api\/v1\/configmaps\?/)).toBe(2);
+    expect(proxies[OTHER]?.count(/^\/api\/v1\/configmaps\?/)).toBe(1);
+    expect(outcomes.map((o) => o.error)).toEqual([undefined, undefined, undefined]);
+    const summaries = outcomes.map((o) => o.result as Record<string, any>);
+    expect(summaries.map((r) => [r.cluster, r.trigger, r.status, r.errors])).toEqual([
+      [TESTBED_EKS_CLUSTER, "schedule", "Completed", 0],
+      [OTHER, "schedule", "Completed", 0],
+      [TESTBED_EKS_CLUSTER, "manual", "Completed", 0],
+    ]);
+    // The two runs of one cluster: T and T-2 (one lost its claim of T); the other cluster's run: T.
+    expect([summaries[0]?.snapshot, summaries[2]?.snapshot].sort()).toEqual([t, `${t}-2`]);
+    expect(summaries[1]?.snapshot).toBe(t);
+    for (const r of summaries) {
+      expect(r.location).toBe(`s3://${bucket}/${prefixOf(r.cluster)}/${r.snapshot}`);
+    }
+    expect(stack.requests.map((r) => `${r.cluster} ${r.signed}`).sort()).toEqual([
+      `${TESTBED_EKS_CLUSTER} true`,
+      `${TESTBED_EKS_CLUSTER} true`,
+      `${OTHER} true`,
+    ]);
+
+    // Each cluster's objects under its own prefix only: its claims, its snapshot folders, its latest.json.
+    const keys = await keysIn(bucket);
+    const folders = summaries.map((r) => `${prefixOf(r.cluster)}/${r.snapshot}/`);
+    for (const [i, r] of summaries.entries()) {
+      const folder = folders[i] as string;
+      const manifest = await getJson(bucket, `${folder}manifest.json`);
+      expect(manifest).toMatchObject({
+        snapshot: r.snapshot,
+        cluster: { name: r.cluster },
+        status: "Completed",
+        errors: [],
+      });
+      expect(keys.filter((k) => k.startsWith(folder)).map((k) => k.slice(folder.length))).toEqual(
+        [...manifest.files.map((f: any) => f.key), "manifest.json"].sort(),
+      );
+      // Every file the manifest lists is there with its bytes and sha256.
+      const verified = await runCli(
+        ["verify", `s3://${bucket}/${folder.slice(0, -1)}`, "--endpoint", s3.endpoint, "--region", s3.region],
+        { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
+      );
+      expect(verified.code, verified.stdout).toBe(0);
+      // And it holds its own cluster's objects: the ConfigMap only that cluster has (the shared cluster's
+      // controller manager adds kube-root-ca.crt; the other cluster runs none).
+      const configMaps = await getJson(bucket, `${folder}${NS}/configmaps.json`);
+      expect(configMaps.items.map((i: any) => i.metadata.name)).toEqual(
+        r.cluster === OTHER ? ["settings-b"] : ["kube-root-ca.crt", "settings"],
+      );
+    }
+    expect(keys.filter((k) => !folders.some((f) => k.startsWith(f)))).toEqual(
+      [
+        `${prefixOf(OTHER)}/.runs/${t}.json`,
+        `${prefixOf(OTHER)}/latest.json`,
+        `${prefixOf(TESTBED_EKS_CLUSTER)}/.runs/${t}-2.json`,
+        `${prefixOf(TESTBED_EKS_CLUSTER)}/.runs/${t}.json`,
+        `${prefixOf(TESTBED_EKS_CLUSTER)}/latest.json`,
+      ].sort(),
+    );
+    expect((await getJson(bucket, `${prefixOf(TESTBED_EKS_CLUSTER)}/latest.json`)).snapshot).toBe(`${t}-2`);
+    expect((await getJson(bucket, `${prefixOf(OTHER)}/latest.json`)).snapshot).toBe(t);
+
+    // One summary line and one EMF record per run, each with its cluster.
+    const lines = json
+      .filter((l) => l.message === "snapshot summary")
+      .map((l) => `${l.cluster} ${l.snapshot}`);
+    expect(lines.sort()).toEqual(
+      [`${OTHER} ${t}`, `${TESTBED_EKS_CLUSTER} ${t}`, `${TESTBED_EKS_CLUSTER} ${t}-2`].sort(),
+    );
+    expect(
+      json
+        .filter((l) => l._aws?.CloudWatchMetrics)
+        .map((l) => `${l.Cluster} ${l.SnapshotCompleted}`)
+        .sort(),
+    ).toEqual([`${OTHER} 1`, `${TESTBED_EKS_CLUSTER} 1`, `${TESTBED_EKS_CLUSTER} 1`].sort());
   });
 });

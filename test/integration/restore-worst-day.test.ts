@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { type FaultProxy, kubeStatus, startKubeFaultProxy } from "../support/fault-proxy.js";
-import { crdWithSpec, eventually } from "../support/fixtures.js";
+import { crdWithSpec, eventually, INT64 } from "../support/fixtures.js";
 import { issueCert } from "../support/pki.js";
 import { expectNothingSecret } from "../support/secrets.js";
 import { onlySnapshot, readJson } from "../support/snapshot-files.js";
@@ -29,7 +29,6 @@ let work: string;
 /** The source cluster's snapshot folder (ends in the snapshot name). */
 let snap: string;
 
-const INT64 = { type: "integer", format: "int64" };
 const CRD = crdWithSpec(
   "ops.example.com",
   { plural: "databases", singular: "database", kind: "Database" },

@@ -298,8 +298,11 @@ export async function buildSampleCluster(
   return { namespaces };
 }
 
+/** A CRD schema property the API server validates as a signed 64-bit integer. */
+export const INT64 = { type: "integer", format: "int64" } as const;
+
 /**
- * A namespaced CRD whose `spec` has the given typed properties (e.g. `{ type: "integer", format: "int64" }`)
+ * A namespaced CRD whose `spec` has the given typed properties (e.g. `INT64`)
  * validated by the API server, one structural schema version v1.
  */
 export function crdWithSpec(

@@ -33,7 +33,6 @@ export interface HandlerRun {
   /** Every line written to stdout or stderr (Lambda sends both to the log; Powertools writes ERROR to stderr). */
   readonly lines: string[];
   readonly json: Record<string, any>[];
-  readonly ms: number;
 }
 
 /** Invokes the handler with `env` and `event`, `remainingMs` left before the Lambda deadline. */
@@ -42,6 +41,25 @@ export async function invokeHandler(
   event: unknown,
   remainingMs = 900_000,
 ): Promise<HandlerRun> {
+  const { outcomes, lines, json } = await invokeConcurrently(env, [event], remainingMs);
+  const [outcome] = outcomes;
+  return { result: outcome?.result, error: outcome?.error, lines, json };
+}
+
+/**
+ * Invokes the handler once per event, all at once, as concurrent invocations of one function: each in a
+ * sandbox of its own (a fresh module: its own parsed config, logger and metrics), one environment for all.
+ * Their log lines come interleaved, as they would in one log group.
+ */
+export async function invokeConcurrently(
+  env: Record<string, string | undefined>,
+  events: readonly unknown[],
+  remainingMs = 900_000,
+): Promise<{
+  outcomes: { result: Record<string, any> | undefined; error: Error | undefined }[];
+  lines: string[];
+  json: Record<string, any>[];
+}> {
   for (const key of [...HANDLER_VARIABLES, ...Object.keys(env)]) vi.stubEnv(key, undefined);
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
   const lines: string[] = [];
@@ -51,25 +69,27 @@ export async function invokeHandler(
       return true;
     });
   }
-  vi.resetModules();
-  const started = Date.now();
-  let result: unknown;
-  let error: Error | undefined;
   try {
-    const { handler } = await import("../../src/handlers/snapshot.js");
-    result = await handler(event, { getRemainingTimeInMillis: () => remainingMs });
-  } catch (err) {
-    error = err as Error;
+    const handlers = [];
+    for (const _ of events) {
+      vi.resetModules();
+      handlers.push((await import("../../src/handlers/snapshot.js")).handler);
+    }
+    const settled = await Promise.allSettled(
+      handlers.map((handler, i) => handler(events[i], { getRemainingTimeInMillis: () => remainingMs })),
+    );
+    return {
+      outcomes: settled.map((s) =>
+        s.status === "fulfilled"
+          ? { result: s.value as unknown as Record<string, any>, error: undefined }
+          : { result: undefined, error: s.reason as Error },
+      ),
+      lines,
+      json: lines.map((l) => JSON.parse(l) as Record<string, any>),
+    };
   } finally {
     vi.mocked(process.stdout.write).mockRestore();
     vi.mocked(process.stderr.write).mockRestore();
     vi.unstubAllEnvs();
   }
-  return {
-    result: result as Record<string, any> | undefined,
-    error,
-    lines,
-    json: lines.map((l) => JSON.parse(l) as Record<string, any>),
-    ms: Date.now() - started,
-  };
 }

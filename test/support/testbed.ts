@@ -48,6 +48,8 @@ export interface ClusterOptions {
   readonly controllerManager?: boolean;
   /** Extra kube-apiserver flags (e.g. the token webhook). */
   readonly apiserverArgs?: readonly string[];
+  /** The EKS cluster name its token webhook accepts tokens for (x-k8s-aws-id). Default TESTBED_EKS_CLUSTER. */
+  readonly eksClusterName?: string;
 }
 
 /** What identifies a running cluster; plain data, so the shared cluster can be handed to test workers. */
@@ -203,7 +205,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<OwnedC
       serverNames: ["127.0.0.1"],
     });
     const webhook = await startTokenWebhook({
-      clusterName: TESTBED_EKS_CLUSTER,
+      clusterName: options.eksClusterName ?? TESTBED_EKS_CLUSTER,
       credentials: TESTBED_AWS,
       tls: { cert: webhookCert.certPem, key: webhookCert.keyPem },
       username: EKS_USERNAME,
