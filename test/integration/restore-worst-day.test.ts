@@ -309,6 +309,16 @@ describe("restoring an operator-run namespace into a fresh cluster", () => {
     ).toBe("Delete");
   });
 
+  /** The owner reference the restored objects must carry: the Database orders by its new uid. */
+  const ownerRef = (db: any) => ({
+    apiVersion: "ops.example.com/v1",
+    kind: "Database",
+    name: "orders",
+    uid: db.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  });
+
   it("restores what the operator's custom resource owns after it, linked to its new uid, and the garbage collector keeps them", async () => {
     // Arrange
     const db = (await dst.api("GET", `/apis/ops.example.com/v1/namespaces/${NS}/databases/orders`)).body;
@@ -317,21 +327,29 @@ describe("restoring an operator-run namespace into a fresh cluster", () => {
     const owned = [`secrets ${NS}/orders-credentials`, `persistentvolumeclaims ${NS}/orders-data`];
     const order = first.report.objects.map(idOf);
 
-    // Act: give the garbage collector time to act on a reference to a uid that does not exist
-    await new Promise((r) => setTimeout(r, 3000));
+    // Act: a canary of each owned kind, created after them, referring to the Database by a uid it does not
+    // have (what a restore that kept the source's uids would leave). Once the garbage collector has
+    // deleted both canaries, it has checked the owners of this namespace's Secrets and claims.
+    const staleOwner = [{ ...ownerRef(db), uid: sourceUid }];
+    const canaries = [
+      await dst.api("POST", `/api/v1/namespaces/${NS}/secrets`, {
+        metadata: { name: "gc-canary", ownerReferences: staleOwner },
+      }),
+      await dst.api("POST", `/api/v1/namespaces/${NS}/persistentvolumeclaims`, {
+        metadata: { name: "gc-canary", ownerReferences: staleOwner },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } } },
+      }),
+    ];
+    expect(canaries.map((c) => c.status)).toEqual([201, 201]);
+    for (const path of ["secrets/gc-canary", "persistentvolumeclaims/gc-canary"]) {
+      await eventually(`the garbage collector to delete ${path}`, async () =>
+        (await dst.api("GET", `/api/v1/namespaces/${NS}/${path}`)).status === 404 ? true : undefined,
+      );
+    }
 
     // Assert
     expect(db.metadata.uid).not.toBe(sourceUid);
-    const expected = [
-      {
-        apiVersion: "ops.example.com/v1",
-        kind: "Database",
-        name: "orders",
-        uid: db.metadata.uid,
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ];
+    const expected = [ownerRef(db)];
     const secret = (await dst.api("GET", `/api/v1/namespaces/${NS}/secrets/orders-credentials`)).body;
     const claim = (await dst.api("GET", `/api/v1/namespaces/${NS}/persistentvolumeclaims/orders-data`)).body;
     expect(secret.metadata.ownerReferences).toEqual(expected);
