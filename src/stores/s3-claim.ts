@@ -30,7 +30,8 @@ export async function createExclusive(
 ): Promise<boolean> {
   const { client, bucket, key, location } = object;
   const id = randomUUID();
-  const started = Date.now();
+  // Monotonic: a wall-clock step (NTP) while the PUT is in flight must not shorten the wait.
+  const started = performance.now();
   try {
     await client.send(
       new PutObjectCommand({ ...params, Body: body, IfNoneMatch: "*", Metadata: { [CLAIM_METADATA]: id } }),
@@ -43,7 +44,7 @@ export async function createExclusive(
       return false;
     throw await toStoreError(err, "create", location, bucket, client);
   }
-  await delay(Math.max(CLAIM_SETTLE_MS, Date.now() - started));
+  await delay(Math.max(CLAIM_SETTLE_MS, performance.now() - started));
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return head.Metadata?.[CLAIM_METADATA] === id;

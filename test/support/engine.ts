@@ -1,6 +1,7 @@
 // The snapshot engine called straight on a reader and a store, as the fault suites do when they need an
 // option the CLI does not have (a fixed clock, a reader that streams every page, a short timeout).
-import { type SnapshotResult, takeSnapshot } from "../../src/snapshot/engine.js";
+import { takeSnapshot } from "../../src/snapshot/engine.js";
+import type { SnapshotResult } from "../../src/snapshot/options.js";
 import type { Clock, ClusterReader, Logger, SnapshotStore } from "../../src/snapshot/ports.js";
 
 /** A logger that drops everything. */
