@@ -6,7 +6,7 @@ import type { Location, SnapshotRef, SseSettings, Target } from "./commands.js";
 import { parseIntFlag } from "./flags.js";
 
 /** The environment (AWS_REGION, AWS_DEFAULT_REGION supply the region). */
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 /** The S3 flags of a command that reads locations. */
 export interface S3Flags {

@@ -3,6 +3,7 @@
 export type { CliIo } from "./output.js";
 
 import pkg from "../../package.json" with { type: "json" };
+import type { Command, CommandName } from "./commands.js";
 import { UsageError } from "./flags.js";
 import type { CliIo } from "./output.js";
 import { parseCommand } from "./parse.js";
@@ -26,6 +27,24 @@ function stopped(io: CliIo, signal: StopSignal, what: string): number {
   return 128 + SIGNAL_NUMBERS[signal];
 }
 
+type CommandOf<N extends CommandName> = Extract<Command, { readonly name: N }>;
+type Runner<N extends CommandName> = (command: CommandOf<N>, io: CliIo) => Promise<number>;
+
+/** Each command's run function, from its own module, imported only when that command runs. */
+const RUNNERS: { readonly [N in CommandName]: () => Promise<Runner<N>> } = {
+  snapshot: async () => (await import("./snapshot.js")).runSnapshot,
+  list: async () => (await import("./list.js")).runList,
+  verify: async () => (await import("./verify.js")).runVerify,
+  diff: async () => (await import("./diff.js")).runDiff,
+  restore: async () => (await import("./restore.js")).runRestore,
+  history: async () => (await import("./history.js")).runHistory,
+};
+
+async function runCommand<N extends CommandName>(name: N, command: CommandOf<N>, io: CliIo): Promise<number> {
+  const runner = await RUNNERS[name]();
+  return await runner(command, io);
+}
+
 /** Runs the CLI and returns the exit code: 0 ok, 1 failed, 2 bad usage, 3 partial snapshot or differences found. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const code = await run(argv, io);
@@ -47,18 +66,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       case "version":
         io.stdout.write(`${pkg.name} ${pkg.version}\n`);
         return 0;
-      case "snapshot":
-        return await (await import("./snapshot.js")).runSnapshot(command, io);
-      case "list":
-        return await (await import("./list.js")).runList(command, io);
-      case "verify":
-        return await (await import("./verify.js")).runVerify(command, io);
-      case "diff":
-        return await (await import("./diff.js")).runDiff(command, io);
-      case "restore":
-        return await (await import("./restore.js")).runRestore(command, io);
-      case "history":
-        return await (await import("./history.js")).runHistory(command, io);
+      default:
+        return await runCommand(command.name, command, io);
     }
   } catch (err) {
     if (err instanceof UsageError) {

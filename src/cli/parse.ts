@@ -20,10 +20,12 @@ import {
 } from "./commands.js";
 import { parseFlags, parseIntFlag, positionalCount, splitList, UsageError } from "./flags.js";
 import {
+  type Env,
   parseLocation,
   parseSnapshotRef,
   parseTarget,
   S3_LOCATION_OPTIONS,
+  type S3Flags,
   s3OnlyProblems,
 } from "./locations.js";
 
@@ -32,7 +34,7 @@ function isCommandName(name: string): name is CommandName {
 }
 
 /** Parses the whole argv (without node and the script path). `env` supplies defaults (AWS_REGION). */
-export function parseCommand(argv: readonly string[], env: Record<string, string | undefined> = {}): Command {
+export function parseCommand(argv: readonly string[], env: Env = {}): Command {
   const [first, ...rest] = argv;
   if (first === undefined || first === "help" || first === "--help" || first === "-h")
     return { name: "help" };
@@ -79,7 +81,7 @@ const SNAPSHOT_OPTIONS = {
 /** Cluster names become part of S3 keys and folder names. */
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-function parseSnapshot(argv: readonly string[], env: Record<string, string | undefined>): SnapshotCommand {
+function parseSnapshot(argv: readonly string[], env: Env): SnapshotCommand {
   const { values: v, positionals, problems } = parseFlags(argv, SNAPSHOT_OPTIONS);
   if (positionals.length > 0) problems.push(`snapshot takes no arguments (got ${positionals.join(" ")})`);
   const filters: ResourceFilters = {
@@ -121,8 +123,7 @@ function parseSnapshot(argv: readonly string[], env: Record<string, string | und
   for (const name of ["kubeconfig", "context", "out", "bucket", "endpoint", "region", "prefix"] as const) {
     if (v[name] === "") problems.push(`--${name} must not be empty`);
   }
-  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
-  return {
+  return checked(problems, {
     name: "snapshot",
     kubeconfig: v.kubeconfig,
     context: v.context,
@@ -134,35 +135,53 @@ function parseSnapshot(argv: readonly string[], env: Record<string, string | und
     concurrency,
     raw: v.raw ?? false,
     json: v.json ?? false,
+  });
+}
+
+/**
+ * The arguments of a command that reads where snapshots are (list, verify, diff, restore, history), from
+ * its parsed flags: the positionals counted against `names`, `--endpoint` and `--region` checked against
+ * the first `locations` of them (all when not given); `location(i)` and `snapshot(i)` parse positional i.
+ * Every problem goes to the flags' `problems`.
+ */
+function locationArgs(
+  command: CommandName,
+  flags: { values: S3Flags & { json?: boolean }; positionals: string[]; problems: string[] },
+  env: Env,
+  names: string[],
+  locations?: number,
+) {
+  const { values, positionals, problems } = flags;
+  positionalCount(command, positionals, names, problems);
+  s3OnlyProblems(values, positionals.slice(0, locations), problems);
+  return {
+    problems,
+    json: values.json ?? false,
+    location: (i: number) => parseLocation(positionals[i] ?? "", values, env, problems),
+    snapshot: (i: number) => parseSnapshotRef(positionals[i] ?? "", values, env, problems),
   };
 }
 
-function parseList(argv: readonly string[], env: Record<string, string | undefined>): ListCommand {
-  const { values: v, positionals, problems } = parseFlags(argv, S3_LOCATION_OPTIONS);
-  positionalCount("list", positionals, ["location"], problems);
-  s3OnlyProblems(v, positionals, problems);
-  const location = parseLocation(positionals[0] ?? "", v, env, problems);
+/** The command, or every problem at once as one UsageError (exit 2). */
+function checked<C extends Command>(problems: readonly string[], command: C): C {
   if (problems.length > 0) throw new UsageError(problems.join("\n  "));
-  return { name: "list", location, json: v.json ?? false };
+  return command;
 }
 
-function parseVerify(argv: readonly string[], env: Record<string, string | undefined>): VerifyCommand {
-  const { values: v, positionals, problems } = parseFlags(argv, S3_LOCATION_OPTIONS);
-  positionalCount("verify", positionals, ["snapshot"], problems);
-  s3OnlyProblems(v, positionals, problems);
-  const snapshot = parseSnapshotRef(positionals[0] ?? "", v, env, problems);
-  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
-  return { name: "verify", snapshot, json: v.json ?? false };
+function parseList(argv: readonly string[], env: Env): ListCommand {
+  const args = locationArgs("list", parseFlags(argv, S3_LOCATION_OPTIONS), env, ["location"]);
+  return checked(args.problems, { name: "list", location: args.location(0), json: args.json });
 }
 
-function parseDiff(argv: readonly string[], env: Record<string, string | undefined>): DiffCommand {
-  const { values: v, positionals, problems } = parseFlags(argv, S3_LOCATION_OPTIONS);
-  positionalCount("diff", positionals, ["a", "b"], problems);
-  s3OnlyProblems(v, positionals, problems);
-  const from = parseSnapshotRef(positionals[0] ?? "", v, env, problems);
-  const to = parseSnapshotRef(positionals[1] ?? "", v, env, problems);
-  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
-  return { name: "diff", from, to, json: v.json ?? false };
+function parseVerify(argv: readonly string[], env: Env): VerifyCommand {
+  const args = locationArgs("verify", parseFlags(argv, S3_LOCATION_OPTIONS), env, ["snapshot"]);
+  return checked(args.problems, { name: "verify", snapshot: args.snapshot(0), json: args.json });
+}
+
+function parseDiff(argv: readonly string[], env: Env): DiffCommand {
+  const args = locationArgs("diff", parseFlags(argv, S3_LOCATION_OPTIONS), env, ["a", "b"]);
+  const [from, to] = [args.snapshot(0), args.snapshot(1)];
+  return checked(args.problems, { name: "diff", from, to, json: args.json });
 }
 
 const HISTORY_OPTIONS = { ...S3_LOCATION_OPTIONS, namespace: { type: "string" } } as const;
@@ -170,11 +189,11 @@ const HISTORY_OPTIONS = { ...S3_LOCATION_OPTIONS, namespace: { type: "string" } 
 /** A resource type in kubectl's `resource.group` notation (lowercase words joined by dots). */
 const RESOURCE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-function parseHistory(argv: readonly string[], env: Record<string, string | undefined>): HistoryCommand {
-  const { values: v, positionals, problems } = parseFlags(argv, HISTORY_OPTIONS);
-  positionalCount("history", positionals, ["location", "resource/name"], problems);
-  s3OnlyProblems(v, positionals.slice(0, 1), problems);
-  const location = parseLocation(positionals[0] ?? "", v, env, problems);
+function parseHistory(argv: readonly string[], env: Env): HistoryCommand {
+  const flags = parseFlags(argv, HISTORY_OPTIONS);
+  const { values: v, positionals, problems } = flags;
+  const args = locationArgs("history", flags, env, ["location", "resource/name"], 1);
+  const location = args.location(0);
   const object = positionals[1] ?? "";
   const slash = object.indexOf("/");
   const resource = slash < 0 ? "" : object.slice(0, slash);
@@ -188,15 +207,14 @@ function parseHistory(argv: readonly string[], env: Record<string, string | unde
     );
   if (v.namespace !== undefined && !NAMESPACE_NAME.test(v.namespace))
     problems.push(`--namespace "${v.namespace}" is not a namespace name`);
-  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
-  return {
+  return checked(problems, {
     name: "history",
     location,
     resource,
     objectName,
     namespace: v.namespace,
-    json: v.json ?? false,
-  };
+    json: args.json,
+  });
 }
 
 const RESTORE_OPTIONS = {
@@ -241,11 +259,11 @@ function parseNamespaceMappings(
   return pairs;
 }
 
-function parseRestore(argv: readonly string[], env: Record<string, string | undefined>): RestoreCommand {
-  const { values: v, positionals, problems } = parseFlags(argv, RESTORE_OPTIONS);
-  positionalCount("restore", positionals, ["snapshot"], problems);
-  s3OnlyProblems(v, positionals, problems);
-  const snapshot = parseSnapshotRef(positionals[0] ?? "", v, env, problems);
+function parseRestore(argv: readonly string[], env: Env): RestoreCommand {
+  const flags = parseFlags(argv, RESTORE_OPTIONS);
+  const { values: v, problems } = flags;
+  const args = locationArgs("restore", flags, env, ["snapshot"]);
+  const snapshot = args.snapshot(0);
   const namespaces = splitList(v.namespace);
   const resources = splitList(v.resource);
   problems.push(
@@ -281,8 +299,7 @@ function parseRestore(argv: readonly string[], env: Record<string, string | unde
     problems.push("--namespace-mappings must not be empty");
   for (const name of ["kubeconfig", "context"] as const)
     if (v[name] === "") problems.push(`--${name} must not be empty`);
-  if (problems.length > 0) throw new UsageError(problems.join("\n  "));
-  return {
+  return checked(problems, {
     name: "restore",
     snapshot,
     kubeconfig: v.kubeconfig,
@@ -296,6 +313,6 @@ function parseRestore(argv: readonly string[], env: Record<string, string | unde
     update: v.update ?? false,
     dryRun: v["dry-run"] ?? false,
     force: v.force ?? false,
-    json: v.json ?? false,
-  };
+    json: args.json,
+  });
 }
