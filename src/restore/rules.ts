@@ -3,6 +3,7 @@
 // the changes made to an object before it is written, the fields controllers maintain (ignored when
 // comparing, never written), and where objects name namespaces (moved by --namespace-mappings).
 // Reviewing what a restore does means reading this file; decide.ts and compare.ts only apply it.
+import { type PatternRule, patternRules } from "../snapshot/filters.js";
 import type { FieldPath } from "./object-fields.js";
 
 /** A resource type as snapshot files name it: plural resource and group ("" for core). */
@@ -32,66 +33,61 @@ export interface OrderEntry {
   readonly reason: string;
 }
 
-const WORKLOAD_REASON = "workloads last: what they mount, reference or run as exists by the time they start";
-const ADMISSION_REASON =
-  "admission after everything else: a webhook whose backend is not running yet, or a policy, would reject the restore's own writes";
+/** Entries written as one object, `{ resource: reason, … }`, in the order written. */
+const inOrder = (reasons: Readonly<Record<string, string>>): readonly OrderEntry[] =>
+  Object.entries(reasons).map(([resource, reason]) => ({ resource, reason }));
 
-/** Restored first, in this order (DESIGN.md "Restore"). */
-export const RESTORE_ORDER_FIRST: readonly OrderEntry[] = [
-  {
-    resource: "customresourcedefinitions.apiextensions.k8s.io",
-    reason: "custom resources can only be created once their definition is Established (the restore waits)",
-  },
-  { resource: "namespaces", reason: "every namespaced object needs its namespace" },
-  { resource: "storageclasses.storage.k8s.io", reason: "claims name their class; provisioning needs it" },
-  { resource: "priorityclasses.scheduling.k8s.io", reason: "pods naming a missing class are rejected" },
-  {
-    resource: "persistentvolumes",
-    reason: "before their claims, so a claim binds its restored volume instead of provisioning an empty one",
-  },
-  { resource: "persistentvolumeclaims", reason: "before the pods that mount them" },
-  { resource: "clusterroles.rbac.authorization.k8s.io", reason: "bindings refer to roles" },
-  { resource: "roles.rbac.authorization.k8s.io", reason: "bindings refer to roles" },
-  { resource: "serviceaccounts", reason: "bindings name them and pods run as them" },
-  {
-    resource: "clusterrolebindings.rbac.authorization.k8s.io",
-    reason: "access is granted before the workloads that need it run",
-  },
-  {
-    resource: "rolebindings.rbac.authorization.k8s.io",
-    reason: "access is granted before the workloads that need it run",
-  },
-  { resource: "secrets", reason: "mounted and referenced by pods" },
-  { resource: "configmaps", reason: "mounted and referenced by pods" },
-  { resource: "limitranges", reason: "they default and limit the pods created after them" },
-  { resource: "resourcequotas", reason: "they count the objects created after them" },
-  {
-    resource: "services",
-    reason: "pods started later get environment variables for the services that exist",
-  },
-  {
-    resource: "apiservices.apiregistration.k8s.io",
-    reason:
-      "after the Services they name: an API service registered before its Service exists is unavailable (its group drops out of discovery)",
-  },
-];
+/** Entries that share one reason, in the order of `resources`. */
+const withReason = (reason: string, resources: readonly string[]): readonly OrderEntry[] =>
+  resources.map((resource) => ({ resource, reason }));
+
+/** Restored first, in this order (DESIGN.md "Restore"): `resource: reason`. */
+export const RESTORE_ORDER_FIRST: readonly OrderEntry[] = inOrder({
+  "customresourcedefinitions.apiextensions.k8s.io":
+    "custom resources can only be created once their definition is Established (the restore waits)",
+  namespaces: "every namespaced object needs its namespace",
+  "storageclasses.storage.k8s.io": "claims name their class; provisioning needs it",
+  "priorityclasses.scheduling.k8s.io": "pods naming a missing class are rejected",
+  persistentvolumes:
+    "before their claims, so a claim binds its restored volume instead of provisioning an empty one",
+  persistentvolumeclaims: "before the pods that mount them",
+  "clusterroles.rbac.authorization.k8s.io": "bindings refer to roles",
+  "roles.rbac.authorization.k8s.io": "bindings refer to roles",
+  serviceaccounts: "bindings name them and pods run as them",
+  "clusterrolebindings.rbac.authorization.k8s.io": "access is granted before the workloads that need it run",
+  "rolebindings.rbac.authorization.k8s.io": "access is granted before the workloads that need it run",
+  secrets: "mounted and referenced by pods",
+  configmaps: "mounted and referenced by pods",
+  limitranges: "they default and limit the pods created after them",
+  resourcequotas: "they count the objects created after them",
+  services: "pods started later get environment variables for the services that exist",
+  "apiservices.apiregistration.k8s.io":
+    "after the Services they name: an API service registered before its Service exists is unavailable (its group drops out of discovery)",
+});
 
 /** Restored last, in this order, after every other type (which go alphabetically in between). */
 export const RESTORE_ORDER_LAST: readonly OrderEntry[] = [
-  { resource: "deployments.apps", reason: WORKLOAD_REASON },
-  { resource: "statefulsets.apps", reason: WORKLOAD_REASON },
-  { resource: "daemonsets.apps", reason: WORKLOAD_REASON },
-  { resource: "replicasets.apps", reason: WORKLOAD_REASON },
-  { resource: "replicationcontrollers", reason: WORKLOAD_REASON },
-  { resource: "jobs.batch", reason: WORKLOAD_REASON },
-  { resource: "cronjobs.batch", reason: WORKLOAD_REASON },
-  { resource: "pods", reason: WORKLOAD_REASON },
-  { resource: "mutatingwebhookconfigurations.admissionregistration.k8s.io", reason: ADMISSION_REASON },
-  { resource: "validatingwebhookconfigurations.admissionregistration.k8s.io", reason: ADMISSION_REASON },
-  { resource: "mutatingadmissionpolicies.admissionregistration.k8s.io", reason: ADMISSION_REASON },
-  { resource: "mutatingadmissionpolicybindings.admissionregistration.k8s.io", reason: ADMISSION_REASON },
-  { resource: "validatingadmissionpolicies.admissionregistration.k8s.io", reason: ADMISSION_REASON },
-  { resource: "validatingadmissionpolicybindings.admissionregistration.k8s.io", reason: ADMISSION_REASON },
+  ...withReason("workloads last: what they mount, reference or run as exists by the time they start", [
+    "deployments.apps",
+    "statefulsets.apps",
+    "daemonsets.apps",
+    "replicasets.apps",
+    "replicationcontrollers",
+    "jobs.batch",
+    "cronjobs.batch",
+    "pods",
+  ]),
+  ...withReason(
+    "admission after everything else: a webhook whose backend is not running yet, or a policy, would reject the restore's own writes",
+    [
+      "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+      "validatingwebhookconfigurations.admissionregistration.k8s.io",
+      "mutatingadmissionpolicies.admissionregistration.k8s.io",
+      "mutatingadmissionpolicybindings.admissionregistration.k8s.io",
+      "validatingadmissionpolicies.admissionregistration.k8s.io",
+      "validatingadmissionpolicybindings.admissionregistration.k8s.io",
+    ],
+  ),
 ];
 
 export const REST_REASON =
@@ -100,35 +96,25 @@ export const REST_REASON =
 // ---------------------------------------------------------------------------------------------------
 // What is never restored
 
-/** Types whose objects are never restored (globs over `resource.group`), each with its reason. */
-export const NON_RESTORABLE_TYPES: readonly { readonly pattern: string; readonly reason: string }[] = [
-  {
-    pattern: "nodes",
-    reason: "registered by each kubelet of the new cluster; a restored Node is a machine that does not exist",
-  },
-  { pattern: "events", reason: "a record of the old cluster's past, expired after 1 h" },
-  { pattern: "events.events.k8s.io", reason: "a record of the old cluster's past, expired after 1 h" },
-  {
-    pattern: "leases.coordination.k8s.io",
-    reason: "leader election and node heartbeats, renewed every few seconds by their holders",
-  },
-  {
-    pattern: "leasecandidates.coordination.k8s.io",
-    reason: "leader-election candidacy, renewed by its holders",
-  },
-  { pattern: "componentstatuses", reason: "computed on read (deprecated)" },
-  { pattern: "csinodes.storage.k8s.io", reason: "written by each node's kubelet" },
-  {
-    pattern: "volumeattachments.storage.k8s.io",
-    reason: "attachments to the old cluster's nodes; the attach/detach controller makes new ones",
-  },
-  {
-    pattern: "certificatesigningrequests.certificates.k8s.io",
-    reason: "requests of the old cluster's kubelets and clients, for certificates of its CA",
-  },
-  { pattern: "resourceslices.resource.k8s.io", reason: "published per node by device drivers" },
-  { pattern: "*.metrics.k8s.io", reason: "live metrics computed on read, not stored objects" },
-];
+const PAST_EVENTS = "a record of the old cluster's past, expired after 1 h";
+
+/** Types whose objects are never restored (globs over `resource.group`): `pattern: reason`. */
+export const NON_RESTORABLE_TYPES: readonly PatternRule[] = patternRules({
+  nodes: "registered by each kubelet of the new cluster; a restored Node is a machine that does not exist",
+  events: PAST_EVENTS,
+  "events.events.k8s.io": PAST_EVENTS,
+  "leases.coordination.k8s.io":
+    "leader election and node heartbeats, renewed every few seconds by their holders",
+  "leasecandidates.coordination.k8s.io": "leader-election candidacy, renewed by its holders",
+  componentstatuses: "computed on read (deprecated)",
+  "csinodes.storage.k8s.io": "written by each node's kubelet",
+  "volumeattachments.storage.k8s.io":
+    "attachments to the old cluster's nodes; the attach/detach controller makes new ones",
+  "certificatesigningrequests.certificates.k8s.io":
+    "requests of the old cluster's kubelets and clients, for certificates of its CA",
+  "resourceslices.resource.k8s.io": "published per node by device drivers",
+  "*.metrics.k8s.io": "live metrics computed on read, not stored objects",
+});
 
 /** Conditions on an object's identity, labels, annotations or fields; every condition given must hold. */
 export interface ObjectMatch {

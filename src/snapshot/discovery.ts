@@ -1,20 +1,17 @@
 // Which discovered resource types are backed up, as tables of data with reasons.
-import type { ResourceFilters } from "./filters.js";
-import { globMatch, matchesResource } from "./filters.js";
+import type { PatternRule, ResourceFilters } from "./filters.js";
+import { globMatch, matchesResource, patternRules } from "./filters.js";
 import { qualifiedResource } from "./layout.js";
 import type { GroupDiscovery, ResourceType } from "./ports.js";
 
-/** Types not backed up unless the user includes them by name. */
-export const DEFAULT_EXCLUSIONS: readonly { readonly pattern: string; readonly reason: string }[] = [
-  { pattern: "events", reason: "events expire after 1 h and cannot be restored meaningfully" },
-  { pattern: "events.events.k8s.io", reason: "the same events as core events, through another group" },
-  { pattern: "componentstatuses", reason: "computed on read and deprecated since v1.19" },
-  {
-    pattern: "leases.coordination.k8s.io",
-    reason: "leader-election and heartbeat churn, recreated by their owners",
-  },
-  { pattern: "*.metrics.k8s.io", reason: "live metrics computed by metrics-server, not stored objects" },
-];
+/** Types not backed up unless the user includes them by name: `pattern: reason`. */
+export const DEFAULT_EXCLUSIONS: readonly PatternRule[] = patternRules({
+  events: "events expire after 1 h and cannot be restored meaningfully",
+  "events.events.k8s.io": "the same events as core events, through another group",
+  componentstatuses: "computed on read and deprecated since v1.19",
+  "leases.coordination.k8s.io": "leader-election and heartbeat churn, recreated by their owners",
+  "*.metrics.k8s.io": "live metrics computed by metrics-server, not stored objects",
+});
 
 /**
  * Resource names served by more than one group (old and new homes of the same objects); only the

@@ -64,6 +64,20 @@ export function matchesResource(
   return globs.some((g) => globMatch(g, full) || globMatch(g, type.resource));
 }
 
+/** A rule over resource types: a glob as matchesResource reads it, and the reason of the rule. */
+export interface PatternRule {
+  readonly pattern: string;
+  readonly reason: string;
+}
+
+/**
+ * Rules written as one object, `{ pattern: reason, … }` (each pattern once), as the list code reads,
+ * in the order written (resource names are never integer-like, so keys keep their order).
+ */
+export function patternRules(reasons: Readonly<Record<string, string>>): readonly PatternRule[] {
+  return Object.entries(reasons).map(([pattern, reason]) => ({ pattern, reason }));
+}
+
 /** True when objects of `namespace` are kept. */
 export function namespaceIncluded(f: ResourceFilters, namespace: string): boolean {
   return (

@@ -1,7 +1,7 @@
 // Objects that change every day by nature: controllers and kubelets rewrite them, or make and replace
 // them, whatever people do. The change digest counts them apart (by rule), so its totals show what people
 // changed; the mass-deletion alarm compares removals against the objects no rule covers. Rules are data,
-// each with its reason; the first rule that matches an object names it.
+// each with its reason, keyed by their id; the first rule that matches an object names it.
 import { isRecord } from "./json.js";
 
 export interface RoutineRule {
@@ -15,31 +15,41 @@ export interface RoutineRule {
 
 const LEADER_ANNOTATION = "control-plane.alpha.kubernetes.io/leader";
 
-export const ROUTINE_RULES: readonly RoutineRule[] = [
-  {
-    id: "endpoints",
+/** A rule as ROUTINE_RULES writes it, under its id: the types whose every object it covers, or a test. */
+type RuleSpec = { readonly reason: string } & (
+  | { readonly types: readonly string[] }
+  | { matches(resource: string, object: Record<string, unknown>): boolean }
+);
+
+/** Rules written as one object, `{ id: { reason, types | matches }, … }`, in the order written. */
+function routineRules(specs: Readonly<Record<string, RuleSpec>>): readonly RoutineRule[] {
+  return Object.entries(specs).map(([id, spec]) => ({
+    id,
+    reason: spec.reason,
+    matches: "types" in spec ? (resource: string) => spec.types.includes(resource) : spec.matches,
+  }));
+}
+
+export const ROUTINE_RULES: readonly RoutineRule[] = routineRules({
+  endpoints: {
     reason: "the endpoints controller rewrites Endpoints whenever a Pod behind their Service changes",
-    matches: (resource) => resource === "endpoints",
+    types: ["endpoints"],
   },
-  {
-    id: "endpoint-slices",
+  "endpoint-slices": {
     reason: "the EndpointSlice controllers rewrite, split and replace slices as Pods come and go",
-    matches: (resource) => resource === "endpointslices.discovery.k8s.io",
+    types: ["endpointslices.discovery.k8s.io"],
   },
-  {
-    id: "leader-election",
+  "leader-election": {
     reason: `leader-election records (annotation ${LEADER_ANNOTATION}) are renewed every few seconds`,
     matches: (_resource, object) => annotations(object)?.[LEADER_ANNOTATION] !== undefined,
   },
-  {
-    id: "controller-owned",
+  "controller-owned": {
     reason:
       "made, changed and replaced by their controller (Pods of ReplicaSets, ReplicaSets of Deployments, " +
       "Jobs of CronJobs, ControllerRevisions…): what people changed is the owner",
     matches: (_resource, object) => hasControllerOwner(object),
   },
-  {
-    id: "namespace-defaults",
+  "namespace-defaults": {
     reason:
       "kube-controller-manager creates the kube-root-ca.crt ConfigMap and the default ServiceAccount in " +
       "every namespace (what people changed is the Namespace) and rotates the CA bundle",
@@ -47,34 +57,29 @@ export const ROUTINE_RULES: readonly RoutineRule[] = [
       (resource === "configmaps" && nameOf(object) === "kube-root-ca.crt") ||
       (resource === "serviceaccounts" && nameOf(object) === "default"),
   },
-  {
-    id: "service-ip-addresses",
+  "service-ip-addresses": {
     reason:
       "kube-apiserver allocates an IPAddress for each Service's cluster IP and frees it with the Service " +
       "(what people changed is the Service)",
-    matches: (resource) => resource === "ipaddresses.networking.k8s.io",
+    types: ["ipaddresses.networking.k8s.io"],
   },
-  {
-    id: "nodes",
+  nodes: {
     reason: "Nodes come and go with autoscaling, and kubelets keep updating their labels and annotations",
-    matches: (resource) => resource === "nodes",
+    types: ["nodes"],
   },
-  {
-    id: "certificate-signing-requests",
+  "certificate-signing-requests": {
     reason: "kubelets request new certificates as they rotate them; approved requests are garbage-collected",
-    matches: (resource) => resource === "certificatesigningrequests.certificates.k8s.io",
+    types: ["certificatesigningrequests.certificates.k8s.io"],
   },
-  {
-    id: "leases",
+  leases: {
     reason: "Leases are renewed every few seconds (excluded by default; counted here when included)",
-    matches: (resource) => resource === "leases.coordination.k8s.io",
+    types: ["leases.coordination.k8s.io"],
   },
-  {
-    id: "events",
+  events: {
     reason: "Events expire after an hour (excluded by default; counted here when included)",
-    matches: (resource) => resource === "events" || resource === "events.events.k8s.io",
+    types: ["events", "events.events.k8s.io"],
   },
-];
+});
 
 /** The id of the first rule covering the object, or undefined when people are the ones who change it. */
 export function routineRuleOf(resource: string, object: unknown): string | undefined {
