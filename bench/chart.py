@@ -22,6 +22,12 @@ TOOLS = [
     ("s3", "kube-autosave to S3 (versitygw)", "#17becf", "D", 6),
     ("floor", "floor: paginated GET, bodies discarded", "#2ca02c", "^", 6),
 ]
+# The reference build (--reference-dist), when measured: dashed, in kube-autosave's colours, no value
+# labels (they would sit on kube-autosave's); its numbers are in the markdown table.
+REFERENCE_TOOLS = [
+    ("refLocal", "to a folder", "#1f77b4", "o"),
+    ("refS3", "to S3", "#17becf", "D"),
+]
 APISERVER = ("API server during kube-autosave's folder run", "#7f7f7f", "x")
 # Peak RSS targets per size name (MB).
 RSS_TARGETS = {"50k": 150, "heavy": 200}
@@ -50,11 +56,15 @@ def runs(sizes: list, values: list) -> list:
     return out
 
 
-def plot(ax, sizes, values, label, color, marker, dy, fmt):
+def plot(ax, sizes, values, label, color, marker, dy, fmt, linestyle="-"):
+    """One tool's line; fmt=None: no value labels."""
     first = True
     for points in runs(sizes, values):
-        ax.plot(*zip(*points), marker=marker, color=color, label=label if first else None, linewidth=2)
+        ax.plot(*zip(*points), marker=marker, color=color, label=label if first else None, linewidth=2,
+                linestyle=linestyle, markerfacecolor="none" if linestyle != "-" else color)
         first = False
+        if fmt is None:
+            continue
         for a, b in points:
             ax.annotate(fmt(b), (a, b), textcoords="offset points", xytext=(6, dy), fontsize=8, color=color)
 
@@ -76,6 +86,13 @@ def main(results_path: str, chart_path: str) -> None:
         plot(ax_rss, sizes, [m["rssMB"][key] for m in summary], label, color, marker, dy, lambda v: f"{v:.0f}")
         cpu = [m.get("cpuSeconds", {}).get(key) for m in summary]
         plot(ax_cpu, sizes, cpu, label, color, marker, dy, lambda v: f"{v:.1f}")
+    reference = results.get("reference")
+    if reference:
+        for key, what, color, marker in REFERENCE_TOOLS:
+            label = f"reference build ({reference['label']}) {what}, same runs"
+            summary = [s["summary"] for s in sizes]
+            for ax, field in ((ax_time, "seconds"), (ax_rss, "rssMB"), (ax_cpu, "cpuSeconds")):
+                plot(ax, sizes, [m[field].get(key) for m in summary], label, color, marker, 0, None, "--")
     api = [s["summary"].get("apiserverCpuSeconds", {}).get("local") for s in sizes]
     plot(ax_cpu, sizes, api, APISERVER[0], APISERVER[1], APISERVER[2], 6, lambda v: f"{v:.1f}")
 

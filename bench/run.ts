@@ -8,6 +8,7 @@
 //   floor     bench/floor.ts, node:https, limit 500, 4 types at a time, bodies discarded
 //   local     kube-autosave snapshot --out <tmp dir>
 //   s3        kube-autosave snapshot --bucket <new bucket> --endpoint <versitygw>
+//   refLocal, refS3   the same two with another build (--reference-dist), interleaved with the ones above
 //   baseline  bench/baseline-autosave.sh (kubectl get -o json | jq, per type per namespace)
 // API requests are counted on the server (audit log of the user the three tools share), peak RSS and CPU
 // time are the process's own (getrusage), the servers' CPU time is read from /proc before and after each
@@ -17,6 +18,7 @@
 // Usage: npx tsx bench/run.ts [--sizes 2k,10k,50k,heavy] [--out bench/results] [--repeats|--reps 3]
 //        [--baseline-repeats 1] [--no-baseline] [--create-concurrency 16] [--no-pin]
 //        [--previous bench/results/2026-11-24.json] [--dist dist]
+//        [--reference-dist DIR [--reference-label TEXT]]
 // A size is OBJECTS[:NAMESPACES], with k for thousands (e.g. 200:4,2k), or "heavy". Needs jq for the
 // baseline and taskset (util-linux) for the pinning.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -95,7 +97,9 @@ rules:
   - level: None
 `;
 
-type Tool = "floor" | "local" | "s3" | "baseline";
+/** refLocal, refS3: the reference build (--reference-dist), to a folder and to S3. */
+type Tool = "floor" | "local" | "s3" | "refLocal" | "refS3" | "baseline";
+const TOOLS: readonly Tool[] = ["floor", "local", "s3", "refLocal", "refS3", "baseline"];
 
 interface Sample {
   readonly tool: Tool;
@@ -152,7 +156,7 @@ interface SizeResult {
 
 interface Summary {
   readonly seconds: Record<Tool, number | null>;
-  readonly inProcessSeconds: { floor: number | null; local: number | null; s3: number | null };
+  readonly inProcessSeconds: Record<Exclude<Tool, "baseline">, number | null>;
   readonly rssMB: Record<Tool, number | null>;
   readonly requests: Record<Tool, number | null>;
   readonly bytesMB: Record<Tool, number | null>;
@@ -167,6 +171,9 @@ interface Summary {
   readonly localVsFloor: number | null;
   readonly s3VsFloor: number | null;
   readonly baselineVsLocal: number | null;
+  /** kube-autosave's median time ÷ the reference build's, same run (null: no --reference-dist). */
+  readonly localVsReference: number | null;
+  readonly s3VsReference: number | null;
   /** Requests beyond the list pages (version, discovery): constant when requests ∝ types × pages. */
   readonly fixedRequests: number | null;
 }
@@ -201,6 +208,8 @@ function options() {
       "no-pin": { type: "boolean", default: false },
       previous: { type: "string", default: PREVIOUS_RUN },
       dist: { type: "string", default: join(REPO, "dist") },
+      "reference-dist": { type: "string" },
+      "reference-label": { type: "string" },
     },
     strict: true,
   });
@@ -209,6 +218,8 @@ function options() {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
     return n;
   };
+  if (values["reference-label"] !== undefined && values["reference-dist"] === undefined)
+    throw new Error("--reference-label names the --reference-dist build: give --reference-dist too");
   if (values.repeats !== undefined && values.reps !== undefined)
     throw new Error("--reps is --repeats: give one of them");
   const sizes = values.sizes.split(",").map(parseSize);
@@ -222,6 +233,8 @@ function options() {
     pin: !values["no-pin"],
     previous: resolve(values.previous),
     dist: resolve(values.dist),
+    referenceDist: values["reference-dist"] === undefined ? null : resolve(values["reference-dist"]),
+    referenceLabel: values["reference-label"] ?? null,
     baselineRepeats: values["no-baseline"] ? 0 : int("baseline-repeats", values["baseline-repeats"], 0),
     createConcurrency: int("create-concurrency", values["create-concurrency"], 1),
   };
@@ -301,16 +314,25 @@ interface Bed {
   readonly bin: string;
   readonly s3: OwnedS3Server;
   readonly buildDir: string;
-  readonly cli: string;
+  /** The build measured (--dist). */
+  readonly cli: CliBuild;
+  /** The build it is compared with in the same runs (--reference-dist), or null. */
+  readonly reference: CliBuild | null;
   readonly work: string;
   readonly timeBinary: string | undefined;
-  /** The V8 flags of bin/kube-autosave.js's shebang: kube-autosave runs with them, as the bin runs it. */
-  readonly nodeFlags: readonly string[];
   readonly versitygwPid: number;
   /** Whether servers and tools are pinned to SERVER_CPUS / TOOL_CPUS. */
   readonly pin: boolean;
   /** This script's CPU list before any pinning, restored after each size. */
   readonly allCpus: string;
+}
+
+/** A kube-autosave CLI bundle as run.ts runs it. */
+interface CliBuild {
+  /** cli.js of the copy under bench/.build/. */
+  readonly cli: string;
+  /** The V8 flags of its bin/kube-autosave.js's shebang: it runs with them, as its bin runs it. */
+  readonly nodeFlags: readonly string[];
 }
 
 interface Measured {
@@ -433,15 +455,16 @@ async function measureSize(bed: Bed, size: Size, opts: ReturnType<typeof options
     };
 
     const runCli = async (
+      build: CliBuild,
       target: string[],
       label: string,
     ): Promise<{ measured: Measured; summary: CliSummary }> => {
       const rssFile = join(bed.work, `rss-${label}.json`);
       const exited = await timed(
         ...onCpus(toolCpus, process.execPath, [
-          ...bed.nodeFlags,
+          ...build.nodeFlags,
           join(bed.buildDir, "cli-rss.mjs"),
-          bed.cli,
+          build.cli,
           "snapshot",
           "--kubeconfig",
           viewer,
@@ -481,24 +504,25 @@ async function measureSize(bed: Bed, size: Size, opts: ReturnType<typeof options
       };
     };
 
-    const local = async () => {
-      const out = await mkdtemp(join(bed.work, "local-"));
+    const local = async (build: CliBuild, label: string) => {
+      const out = await mkdtemp(join(bed.work, `${label}-`));
       try {
-        return await runCli(["--out", out], "local");
+        return (await runCli(build, ["--out", out], label)).measured;
       } finally {
         await rm(out, { recursive: true, force: true });
       }
     };
-    const s3 = async () => {
+    const s3 = async (build: CliBuild, label: string) => {
       const bucket = await bed.s3.createBucket("bench");
-      return runCli(["--bucket", bucket, "--endpoint", bed.s3.endpoint, "--region", bed.s3.region], "s3");
+      const target = ["--bucket", bucket, "--endpoint", bed.s3.endpoint, "--region", bed.s3.region];
+      return (await runCli(build, target, label)).measured;
     };
 
     // Warm-up (not recorded): fills the API server's and etcd's caches, and its manifest names the
     // types kube-autosave lists, which the floor then lists too. The manifest is read from disk.
     log("  warm-up run (kube-autosave to a folder)");
     const warmOut = await mkdtemp(join(bed.work, "warm-"));
-    const warm = await runCli(["--out", warmOut], "warm");
+    const warm = await runCli(bed.cli, ["--out", warmOut], "warm");
     const manifest = JSON.parse(await readFile(warm.summary.manifestKey, "utf8")) as {
       resources: { group: string; version: string; resource: string; items: number; notStored: number }[];
       totals: { items: number; resourceTypes: number };
@@ -582,10 +606,15 @@ async function measureSize(bed: Bed, size: Size, opts: ReturnType<typeof options
     };
 
     const samples: Sample[] = [];
+    const reference = bed.reference;
+    // With a reference build, each of its runs follows the same run of the measured build: both see the
+    // same cluster, caches and machine load, in the same order every repetition.
     for (let r = 1; r <= opts.repeats; r++) {
       samples.push(await sample("floor", r, floor));
-      samples.push(await sample("local", r, async () => (await local()).measured));
-      samples.push(await sample("s3", r, async () => (await s3()).measured));
+      samples.push(await sample("local", r, () => local(bed.cli, "local")));
+      if (reference) samples.push(await sample("refLocal", r, () => local(reference, "refLocal")));
+      samples.push(await sample("s3", r, () => s3(bed.cli, "s3")));
+      if (reference) samples.push(await sample("refS3", r, () => s3(reference, "refS3")));
     }
     for (let r = 1; r <= opts.baselineRepeats; r++) samples.push(await sample("baseline", r, baseline));
     // The floor must read every page kube-autosave reads, or it is not a floor.
@@ -640,19 +669,18 @@ function summarize(samples: Sample[], listPages: number): Summary {
         .map(pick)
         .filter((v): v is number => v !== null && !Number.isNaN(v)),
     );
-  const tools: Tool[] = ["floor", "local", "s3", "baseline"];
   const per = (pick: (s: Sample) => number | null) =>
-    Object.fromEntries(tools.map((t) => [t, of(t, pick)])) as Record<Tool, number | null>;
+    Object.fromEntries(TOOLS.map((t) => [t, of(t, pick)])) as Record<Tool, number | null>;
   const seconds = per((s) => s.wallMs / 1000);
   const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
   const requests = per((s) => s.requests);
+  // The baseline has no timer of its own.
+  const { baseline: _baseline, ...inProcessSeconds } = per((s) =>
+    s.inProcessMs === null ? null : s.inProcessMs / 1000,
+  );
   return {
     seconds,
-    inProcessSeconds: {
-      floor: of("floor", (s) => (s.inProcessMs === null ? null : s.inProcessMs / 1000)),
-      local: of("local", (s) => (s.inProcessMs === null ? null : s.inProcessMs / 1000)),
-      s3: of("s3", (s) => (s.inProcessMs === null ? null : s.inProcessMs / 1000)),
-    },
+    inProcessSeconds,
     rssMB: per((s) => (s.maxRssKb === null ? null : (s.maxRssKb * 1024) / 1e6)),
     requests,
     bytesMB: per((s) => s.bytes / 1e6),
@@ -664,6 +692,8 @@ function summarize(samples: Sample[], listPages: number): Summary {
     localVsFloor: ratio(seconds.local, seconds.floor),
     s3VsFloor: ratio(seconds.s3, seconds.floor),
     baselineVsLocal: ratio(seconds.baseline, seconds.local),
+    localVsReference: ratio(seconds.local, seconds.refLocal),
+    s3VsReference: ratio(seconds.s3, seconds.refS3),
     fixedRequests: requests.local === null ? null : requests.local - listPages,
   };
 }
@@ -672,6 +702,8 @@ interface TargetCheck {
   readonly target: string;
   readonly value: string;
   readonly met: boolean | null;
+  /** No target: a number to read next to the others (shown as "for information"). */
+  readonly informational?: true;
 }
 
 /** The 50k-object medians of an earlier run's JSON (its sizes have no name: found by their object count). */
@@ -693,7 +725,13 @@ async function previousRun(file: string): Promise<PreviousRun> {
   };
 }
 
-function checkTargets(sizes: SizeResult[], pinned: boolean, previous: PreviousRun): TargetCheck[] {
+/**
+ * What the 50k time is compared with: the reference build measured in the same runs (--reference-dist),
+ * or, without one, an earlier run's JSON (--previous).
+ */
+type TimeComparison = { readonly reference: string } | { readonly previous: PreviousRun };
+
+function checkTargets(sizes: SizeResult[], pinned: boolean, comparison: TimeComparison): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const byName = (name: string) => sizes.find((s) => s.name === name);
   const rssOf = (s: SizeResult | undefined) =>
@@ -715,19 +753,44 @@ function checkTargets(sizes: SizeResult[], pinned: boolean, previous: PreviousRu
     });
   }
   const at50k = byName("50k");
-  const then = previous.seconds;
   const vs = (now: number | null, before: number | null) => (now !== null && before ? now / before : null);
-  const local = vs(at50k?.summary.seconds.local ?? null, then?.local ?? null);
-  const s3 = vs(at50k?.summary.seconds.s3 ?? null, then?.s3 ?? null);
-  checks.push({
-    target: `time at 50k ≤ ${TARGETS.maxTimeVsPrevious} × ${relative(REPO, previous.file)}${then ? ` (folder ${fmt(then.local, 2)} s, S3 ${fmt(then.s3, 2)} s)` : ""}`,
-    value: !then
-      ? "no 50k run in that file"
-      : at50k
-        ? `folder ${fmt(at50k.summary.seconds.local, 2)} s (${fmt(local, 2)}×), S3 ${fmt(at50k.summary.seconds.s3, 2)} s (${fmt(s3, 2)}×)`
+  if ("reference" in comparison) {
+    // Same cluster, same runs, same pinning: the like-for-like check of "no slower than before".
+    const m = at50k?.summary;
+    const local = vs(m?.seconds.local ?? null, m?.seconds.refLocal ?? null);
+    const s3 = vs(m?.seconds.s3 ?? null, m?.seconds.refS3 ?? null);
+    checks.push({
+      target: `time at 50k ≤ ${TARGETS.maxTimeVsPrevious} × the reference build's (${comparison.reference}, same runs, same cluster), folder and S3, medians`,
+      value: m
+        ? `folder ${fmt(m.seconds.local, 2)} s vs ${fmt(m.seconds.refLocal, 2)} s (${fmt(local, 2)}×), S3 ${fmt(m.seconds.s3, 2)} s vs ${fmt(m.seconds.refS3, 2)} s (${fmt(s3, 2)}×)`
         : "size not run",
-    met: local === null || s3 === null ? null : Math.max(local, s3) <= TARGETS.maxTimeVsPrevious,
-  });
+      met: local === null || s3 === null ? null : Math.max(local, s3) <= TARGETS.maxTimeVsPrevious,
+    });
+    const rssLocal = vs(m?.rssMB.local ?? null, m?.rssMB.refLocal ?? null);
+    const rssS3 = vs(m?.rssMB.s3 ?? null, m?.rssMB.refS3 ?? null);
+    checks.push({
+      target: `peak RSS at 50k vs the reference build's (${comparison.reference}), medians`,
+      value: m
+        ? `folder ${fmt(m.rssMB.local, 0)} MB vs ${fmt(m.rssMB.refLocal, 0)} MB (${fmt(rssLocal, 2)}×), S3 ${fmt(m.rssMB.s3, 0)} MB vs ${fmt(m.rssMB.refS3, 0)} MB (${fmt(rssS3, 2)}×)`
+        : "size not run",
+      met: null,
+      informational: true,
+    });
+  } else {
+    const { previous } = comparison;
+    const then = previous.seconds;
+    const local = vs(at50k?.summary.seconds.local ?? null, then?.local ?? null);
+    const s3 = vs(at50k?.summary.seconds.s3 ?? null, then?.s3 ?? null);
+    checks.push({
+      target: `time at 50k ≤ ${TARGETS.maxTimeVsPrevious} × ${relative(REPO, previous.file)}${then ? ` (folder ${fmt(then.local, 2)} s, S3 ${fmt(then.s3, 2)} s)` : ""}`,
+      value: !then
+        ? "no 50k run in that file"
+        : at50k
+          ? `folder ${fmt(at50k.summary.seconds.local, 2)} s (${fmt(local, 2)}×), S3 ${fmt(at50k.summary.seconds.s3, 2)} s (${fmt(s3, 2)}×)`
+          : "size not run",
+      met: local === null || s3 === null ? null : Math.max(local, s3) <= TARGETS.maxTimeVsPrevious,
+    });
+  }
   const at100 = sizes.find((s) => s.kind === "mix" && s.namespaces === TARGETS.speedupAtNamespaces);
   checks.push({
     target: `≥ ${TARGETS.minSpeedupVsBaseline} × faster than the baseline at ${TARGETS.speedupAtNamespaces} namespaces`,
@@ -813,11 +876,29 @@ function markdown(result: Results, stem: string): string {
     );
     return `| ${sizeLabel(s)} | ${fmt(m.cpuSeconds.floor, 2)} / **${fmt(m.cpuSeconds.local, 2)}** / ${fmt(m.cpuSeconds.s3, 2)} / ${fmt(m.cpuSeconds.baseline, 1)} | ${fmt(m.apiserverCpuSeconds.floor, 2)} / **${fmt(m.apiserverCpuSeconds.local, 2)}** / ${fmt(m.apiserverCpuSeconds.s3, 2)} | ${fmt(m.etcdCpuSeconds.floor, 2)} / ${fmt(m.etcdCpuSeconds.local, 2)} / ${fmt(m.etcdCpuSeconds.s3, 2)} | ${fmt(m.versitygwCpuSeconds.s3, 2)} | ${fmt(m.cpuVsApiserver.floor, 2)} / **${fmt(m.cpuVsApiserver.local, 2)}** / ${fmt(m.cpuVsApiserver.s3, 2)} | ${busy === null ? "-" : `${(busy * 100).toFixed(0)} %`} |`;
   });
+  const referenceRows = result.sizes.map((s) => {
+    const m = s.summary;
+    const pair = (v: Record<Tool, number | null>, digits: number, a: Tool, b: Tool) =>
+      `${fmt(v[a], digits)} / ${fmt(v[b], digits)}`;
+    return `| ${sizeLabel(s)} | ${pair(m.seconds, 2, "local", "refLocal")} | ${pair(m.seconds, 2, "s3", "refS3")} | **${fmt(m.localVsReference, 2)}** / **${fmt(m.s3VsReference, 2)}** | ${fmt(m.inProcessSeconds.refLocal, 2)} / ${fmt(m.inProcessSeconds.refS3, 2)} | ${pair(m.rssMB, 0, "local", "refLocal")} | ${pair(m.rssMB, 0, "s3", "refS3")} | ${pair(m.cpuSeconds, 2, "local", "refLocal")} | ${pair(m.cpuSeconds, 2, "s3", "refS3")} | ${pair(m.apiserverCpuSeconds, 2, "local", "refLocal")} |`;
+  });
+  const ref = result.reference;
+  const referenceTable = ref
+    ? [
+        "",
+        `The reference build, same runs: ${ref.label} (\`${ref.code.dist}\`, commit \`${ref.code.commit.slice(0, 7)}\`${ref.code.srcDirty ? " with uncommitted changes in src/" : ""}, Node flags \`${ref.nodeFlags.join(" ")}\`), pinned like kube-autosave, each repetition in the order floor, kube-autosave folder, reference folder, kube-autosave S3, reference S3. Medians; "kube-autosave" is the build measured above:`,
+        "",
+        "| objects / namespaces | folder s kube-autosave / reference | S3 s kube-autosave / reference | kube-autosave ÷ reference folder / S3 | reference in-process s folder / S3 | peak RSS MB folder kube-autosave / reference | peak RSS MB S3 kube-autosave / reference | tool CPU s folder kube-autosave / reference | tool CPU s S3 kube-autosave / reference | API server CPU s during folder kube-autosave / reference |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        ...referenceRows,
+      ]
+    : [];
   const checks = result.targets.map(
-    (c) => `| ${c.target} | ${c.value} | ${c.met === null ? "not measured" : c.met ? "met" : "**missed**"} |`,
+    (c) =>
+      `| ${c.target} | ${c.value} | ${c.informational ? "for information" : c.met === null ? "not measured" : c.met ? "met" : "**missed**"} |`,
   );
   return [
-    `Run of ${result.date} (${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGB} GB, Node ${result.machine.node}${result.options.pinned ? `; API server, etcd, controller manager and versitygw pinned to CPU ${SERVER_CPUS}, the measured tools to CPU ${TOOL_CPUS}` : "; cores shared (--no-pin)"}), ${result.code.dist === join(REPO, "dist") ? "code" : `code built in ${result.code.dist}, checkout`} at commit \`${result.code.commit.slice(0, 7)}\`${result.code.srcDirty ? " with uncommitted changes in src/" : ""}; load average (1/5/15 min) ${result.loadavg.start.map((v) => v.toFixed(2)).join(" ")} at the start, ${result.loadavg.end.map((v) => v.toFixed(2)).join(" ")} at the end. Medians of ${result.options.repeats} runs (baseline: ${result.options.baselineRepeats}). Raw samples: [results/${stem}.json](results/${stem}.json).`,
+    `Run of ${result.date} (${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGB} GB, Node ${result.machine.node}${result.options.pinned ? `; API server, etcd, controller manager and versitygw pinned to CPU ${SERVER_CPUS}, the measured tools to CPU ${TOOL_CPUS}` : "; cores shared (--no-pin)"}), ${result.code.dist === join(REPO, "dist") ? "code" : `code built in ${result.code.dist}, checkout`} at commit \`${result.code.commit.slice(0, 7)}\`${result.code.srcDirty ? " with uncommitted changes in src/" : ""}${ref ? `, next to the reference build ${ref.label} in the same runs` : ""}; load average (1/5/15 min) ${result.loadavg.start.map((v) => v.toFixed(2)).join(" ")} at the start, ${result.loadavg.end.map((v) => v.toFixed(2)).join(" ")} at the end. Medians of ${result.options.repeats} runs (baseline: ${result.options.baselineRepeats}). Raw samples: [results/${stem}.json](results/${stem}.json).`,
     "",
     "| objects / namespaces | items stored | types | floor s | local s | S3 s | baseline s | local / S3 ÷ floor | baseline ÷ local | peak RSS MB floor / local / S3 / baseline | requests floor / kube-autosave / baseline | list pages | MB written local / baseline |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -834,6 +915,7 @@ function markdown(result: Results, stem: string): string {
     "| objects / namespaces | tool CPU s floor / local / S3 / baseline | API server CPU s during floor / local / S3 | etcd CPU s during floor / local / S3 | versitygw CPU s during S3 | tool ÷ API server CPU floor / local / S3 | CPU 1 busy during local |",
     "|---|---|---|---|---|---|---|",
     ...cpuRows,
+    ...referenceTable,
     "",
     "| target | measured | status |",
     "|---|---|---|",
@@ -858,6 +940,14 @@ interface Results {
   readonly loadavg: { readonly start: number[]; readonly end: number[] };
   /** The code measured: the commit checked out, whether src/ had changes, and the CLI bundle's hash. */
   readonly code: CodeVersion;
+  /** The build measured in the same runs to compare with (--reference-dist), or null. */
+  readonly reference: {
+    readonly label: string;
+    /** The commit and src/ state of the checkout its dist is in. */
+    readonly code: CodeVersion;
+    /** Node flags it ran with (those of its bin's shebang, DIR/../bin/kube-autosave.js). */
+    readonly nodeFlags: readonly string[];
+  } | null;
   readonly options: {
     repeats: number;
     baselineRepeats: number;
@@ -886,11 +976,11 @@ interface CodeVersion {
   readonly distSha256: string;
 }
 
-/** The node flags in bin/kube-autosave.js's `#!/usr/bin/env -S node <flags>` line. */
-async function binNodeFlags(): Promise<string[]> {
-  const shebang = (await readFile(join(REPO, "bin", "kube-autosave.js"), "utf8")).split("\n")[0] ?? "";
+/** The node flags in a bin/kube-autosave.js's `#!/usr/bin/env -S node <flags>` line. */
+async function binNodeFlags(bin: string): Promise<string[]> {
+  const shebang = (await readFile(bin, "utf8")).split("\n")[0] ?? "";
   const m = shebang.match(/^#!\/usr\/bin\/env(?: -S)? node(.*)$/);
-  if (!m) throw new Error(`bin/kube-autosave.js: unexpected first line ${JSON.stringify(shebang)}`);
+  if (!m) throw new Error(`${bin}: unexpected first line ${JSON.stringify(shebang)}`);
   return (m[1] ?? "")
     .trim()
     .split(/\s+/)
@@ -908,17 +998,21 @@ async function treeSha256(dir: string): Promise<string> {
   return hash.digest("hex");
 }
 
-async function codeVersion(distDir: string, source: string): Promise<CodeVersion> {
-  const git = async (args: string[]) => {
+/** The commit and src/ state of the git checkout `dir` is in ("unknown" when it is in none). */
+async function codeVersion(distDir: string, source: string, dir: string): Promise<CodeVersion> {
+  const git = async (args: string[], cwd: string) => {
     try {
-      return (await execFileP("git", args, { cwd: REPO })).stdout.trim();
+      return (await execFileP("git", args, { cwd })).stdout.trim();
     } catch {
       return "";
     }
   };
+  const top = await git(["rev-parse", "--show-toplevel"], dir);
+  if (!top)
+    return { commit: "unknown", srcDirty: false, dist: source, distSha256: await treeSha256(distDir) };
   return {
-    commit: (await git(["rev-parse", "HEAD"])) || "unknown",
-    srcDirty: (await git(["status", "--porcelain", "--", "src"])) !== "",
+    commit: (await git(["rev-parse", "HEAD"], top)) || "unknown",
+    srcDirty: (await git(["status", "--porcelain", "--", "src"], top)) !== "",
     dist: source,
     distSha256: await treeSha256(distDir),
   };
@@ -953,17 +1047,49 @@ async function main(): Promise<void> {
   const built = opts.dist;
   if (!existsSync(join(built, "cli.js")))
     throw new Error(`${built}/cli.js is missing: run \`npm run build\` (npm run bench does)`);
+  const referenceBin = opts.referenceDist && join(opts.referenceDist, "..", "bin", "kube-autosave.js");
+  if (opts.referenceDist && !existsSync(join(opts.referenceDist, "cli.js")))
+    throw new Error(`--reference-dist: ${opts.referenceDist}/cli.js is missing`);
+  if (referenceBin && !existsSync(referenceBin))
+    throw new Error(
+      `--reference-dist: ${referenceBin} is missing (its Node flags are read from its shebang)`,
+    );
   // dist/ is shared: another `npm run build` during a long run must not change the code under test.
   const buildDir = join(BENCH, ".build");
-  const distCopy = join(buildDir, "dist");
-  await rm(distCopy, { recursive: true, force: true });
+  const copyOf = async (dist: string, name: string) => {
+    const copy = join(buildDir, name);
+    await rm(copy, { recursive: true, force: true });
+    await cp(dist, copy, { recursive: true });
+    return copy;
+  };
   await mkdir(buildDir, { recursive: true });
-  await cp(built, distCopy, { recursive: true });
-  const cli = join(distCopy, "cli.js");
-  const code = await codeVersion(distCopy, built);
+  const distCopy = await copyOf(built, "dist");
+  const code = await codeVersion(distCopy, built, REPO);
+  const current: CliBuild = {
+    cli: join(distCopy, "cli.js"),
+    nodeFlags: await binNodeFlags(join(REPO, "bin", "kube-autosave.js")),
+  };
   log(
     `measuring ${relative(process.cwd(), built) || "."} sha256 ${code.distSha256.slice(0, 12)} (commit ${code.commit.slice(0, 12)}${code.srcDirty ? ", src/ modified" : ""})`,
   );
+  let reference: (NonNullable<Results["reference"]> & { build: CliBuild }) | null = null;
+  await rm(join(buildDir, "reference-dist"), { recursive: true, force: true });
+  if (opts.referenceDist && referenceBin) {
+    const refCopy = await copyOf(opts.referenceDist, "reference-dist");
+    const refCode = await codeVersion(refCopy, opts.referenceDist, opts.referenceDist);
+    const nodeFlags = await binNodeFlags(referenceBin);
+    reference = {
+      label:
+        opts.referenceLabel ??
+        (refCode.commit === "unknown" ? opts.referenceDist : `commit ${refCode.commit.slice(0, 7)}`),
+      code: refCode,
+      nodeFlags,
+      build: { cli: join(refCopy, "cli.js"), nodeFlags },
+    };
+    log(
+      `reference ${reference.label}: ${opts.referenceDist} sha256 ${refCode.distSha256.slice(0, 12)} (commit ${refCode.commit.slice(0, 12)}${refCode.srcDirty ? ", src/ modified" : ""}), node flags ${nodeFlags.join(" ") || "none"}`,
+    );
+  }
   if (opts.baselineRepeats > 0) {
     try {
       await execFileP("jq", ["--version"]);
@@ -997,17 +1123,16 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "kube-autosave-bench-"));
   const s3 = await startS3();
   const sizes: SizeResult[] = [];
-  const nodeFlags = await binNodeFlags();
   try {
     const versitygwPid = await findPid("versitygw", s3.dataDir);
     const bed: Bed = {
       bin,
       s3,
       buildDir,
-      cli,
+      cli: current,
+      reference: reference?.build ?? null,
       work,
       timeBinary,
-      nodeFlags,
       versitygwPid,
       pin: opts.pin,
       allCpus,
@@ -1037,12 +1162,13 @@ async function main(): Promise<void> {
     },
     loadavg: { start: loadStart, end: loadavg() },
     code,
+    reference: reference && { label: reference.label, code: reference.code, nodeFlags: reference.nodeFlags },
     options: {
       repeats: opts.repeats,
       baselineRepeats: opts.baselineRepeats,
       pageSize: PAGE_SIZE,
       concurrency: CONCURRENCY,
-      nodeFlags,
+      nodeFlags: current.nodeFlags,
       pinned: opts.pin,
       serverCpus: opts.pin ? SERVER_CPUS : null,
       toolCpus: opts.pin ? TOOL_CPUS : null,
@@ -1050,7 +1176,11 @@ async function main(): Promise<void> {
     mix: OBJECT_MIX,
     heavy: HEAVY,
     sizes,
-    targets: checkTargets(sizes, opts.pin, await previousRun(opts.previous)),
+    targets: checkTargets(
+      sizes,
+      opts.pin,
+      reference ? { reference: reference.label } : { previous: await previousRun(opts.previous) },
+    ),
   };
   await mkdir(opts.out, { recursive: true });
   const jsonPath = join(opts.out, `${stem}.json`);
