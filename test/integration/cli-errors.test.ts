@@ -5,7 +5,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runCli, s3Env, s3SnapshotArgs } from "../support/cli.js";
 import { nameAt, thisSecond, withDateFrozen } from "../support/clock.js";
 import { createCa } from "../support/pki.js";
 import { freePort } from "../support/process.js";
@@ -144,20 +144,7 @@ describe("snapshot refuses bad input with one clear message", () => {
     // A stopped clock: the snapshot folder the message names is known.
     const at = thisSecond();
     const res = await withDateFrozen(at, () =>
-      runCli(
-        [
-          "snapshot",
-          "--kubeconfig",
-          cluster.kubeconfig("viewer"),
-          "--bucket",
-          "no-such-bucket-here",
-          "--endpoint",
-          s3.endpoint,
-          "--region",
-          s3.region,
-        ],
-        { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
-      ),
+      runCli([...s3SnapshotArgs(cluster.kubeconfig("viewer"), "no-such-bucket-here", s3)], s3Env(s3)),
     );
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
@@ -169,20 +156,10 @@ describe("snapshot refuses bad input with one clear message", () => {
     const bucket = await s3.createBucket("denied");
     const at = thisSecond();
     const res = await withDateFrozen(at, () =>
-      runCli(
-        [
-          "snapshot",
-          "--kubeconfig",
-          cluster.kubeconfig("viewer"),
-          "--bucket",
-          bucket,
-          "--endpoint",
-          s3.endpoint,
-          "--region",
-          s3.region,
-        ],
-        { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: "wrong-secret-key-value" },
-      ),
+      runCli([...s3SnapshotArgs(cluster.kubeconfig("viewer"), bucket, s3)], {
+        AWS_ACCESS_KEY_ID: s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: "wrong-secret-key-value",
+      }),
     );
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(

@@ -19,7 +19,7 @@ import { KubeClient } from "../../src/kube/client.js";
 import { loadKubeconfig } from "../../src/kube/kubeconfig.js";
 import { KubeClusterReader } from "../../src/kube/reader.js";
 import { FsStore } from "../../src/stores/fs.js";
-import { runCli } from "../support/cli.js";
+import { runCli, s3Env } from "../support/cli.js";
 import { withDateFrozen } from "../support/clock.js";
 import { type EksStandIn, startEksStandIn } from "../support/eks-standin.js";
 import { engineSnapshot, warningsInto } from "../support/engine.js";
@@ -542,7 +542,7 @@ describe("an expired continue token (real etcd compaction between pages)", () =>
           ...["--cluster-name", "faults", "--page-size", "2", "--include-resources", "configmaps"],
           ...["--object-lock", "governance", "--object-lock-days", "1", "--json"],
         ],
-        { AWS_ACCESS_KEY_ID: locked.accessKeyId, AWS_SECRET_ACCESS_KEY: locked.secretAccessKey },
+        s3Env(locked),
       );
       output.push(res.stdout, res.stderr);
 
@@ -575,7 +575,7 @@ describe("an expired continue token (real etcd compaction between pages)", () =>
       expect(stored.sort()).toEqual(live);
       const verified = await runCli(
         ["verify", `s3://${bucket}/${PREFIX}/${snap}`, "--endpoint", locked.endpoint],
-        { AWS_ACCESS_KEY_ID: locked.accessKeyId, AWS_SECRET_ACCESS_KEY: locked.secretAccessKey },
+        s3Env(locked),
       );
       output.push(verified.stdout, verified.stderr);
       expect(verified.code, verified.stdout).toBe(0);

@@ -13,7 +13,7 @@ import { KubeClusterReader } from "../../src/kube/reader.js";
 import type { Clock, SnapshotStore } from "../../src/snapshot/ports.js";
 import { FsStore } from "../../src/stores/fs.js";
 import { createS3Client, S3_CLIENT_DEFAULTS, S3Store } from "../../src/stores/s3.js";
-import { runCli } from "../support/cli.js";
+import { runCli, s3Env } from "../support/cli.js";
 import { nameAt, thisSecond, withDateFrozen } from "../support/clock.js";
 import { engineSnapshot } from "../support/engine.js";
 import { type FaultProxy, s3Error, startS3FaultProxy } from "../support/fault-proxy.js";
@@ -29,7 +29,7 @@ const BIG_ITEMS = 10;
 const SMALL_NS = "faults-s3";
 const PLANTED = ["planted-s3-1-deadbeef", "planted-s3-2-deadbeef"];
 const KMS_KEY = "arn:aws:kms:us-east-1:000000000000:key/faults-store";
-const env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+const env = s3Env(s3);
 const output: string[] = [];
 
 let work: string;

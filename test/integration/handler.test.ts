@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import scheduled from "../../events/scheduled.json" with { type: "json" };
-import { runCli } from "../support/cli.js";
+import { runCli, s3Env } from "../support/cli.js";
 import { nameAt, thisSecond, withDateFrozen } from "../support/clock.js";
 import { type EksStandIn, startEksStandIn } from "../support/eks-standin.js";
 import { type FaultProxy, startKubeFaultProxy } from "../support/fault-proxy.js";
@@ -341,7 +341,7 @@ describe("several clusters in one stack, their runs at once", () => {
       // Every file the manifest lists is there with its bytes and sha256.
       const verified = await runCli(
         ["verify", `s3://${bucket}/${folder.slice(0, -1)}`, "--endpoint", s3.endpoint, "--region", s3.region],
-        { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
+        s3Env(s3),
       );
       expect(verified.code, verified.stdout).toBe(0);
       // And it holds its own cluster's objects: the ConfigMap only that cluster has (the shared cluster's

@@ -5,14 +5,14 @@ import { cp, mkdtemp, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runCli, s3Env } from "../support/cli.js";
 import { eventually } from "../support/fixtures.js";
 import { expectNothingSecret } from "../support/secrets.js";
 import { sharedCluster, sharedS3 } from "../support/shared.js";
 
 const cluster = sharedCluster();
 const s3 = sharedS3();
-const S3_ENV = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+const S3_ENV = s3Env(s3);
 const NS = "history-e2e";
 const PREFIX = "kube-aws/clusters/hist/backup";
 const FIRST_SECRET = "history-first-secret-a81c";

@@ -11,13 +11,13 @@ import { runList } from "../../src/cli/list.js";
 import type { CliIo } from "../../src/cli/main.js";
 import { parseCommand } from "../../src/cli/parse.js";
 import { runVerify } from "../../src/cli/verify.js";
-import { type CliRun, runCli } from "../support/cli.js";
+import { type CliRun, runCli, s3Env } from "../support/cli.js";
 import { eventually } from "../support/fixtures.js";
 import { sharedCluster, sharedS3 } from "../support/shared.js";
 
 const cluster = sharedCluster();
 const s3 = sharedS3();
-const S3_ENV = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+const S3_ENV = s3Env(s3);
 /** The prefix `snapshot --cluster-name t` writes under. */
 const PREFIX = "kube-aws/clusters/t/backup";
 let work: string;

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import scheduled from "../../events/scheduled.json" with { type: "json" };
-import { runCli } from "../support/cli.js";
+import { runCli, s3Env, s3SnapshotArgs } from "../support/cli.js";
 import { type EksStandIn, startEksStandIn } from "../support/eks-standin.js";
 import { invokeHandler } from "../support/handler.js";
 import { sharedCluster } from "../support/shared.js";
@@ -29,7 +29,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   s3 = await startS3({ versioning: true });
   client = s3.client();
-  env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+  env = s3Env(s3);
   await cluster.kubectl(["apply", "-f", "-"], {
     input: JSON.stringify({
       apiVersion: "v1",
@@ -56,15 +56,7 @@ afterAll(async () => {
 async function snapshot(bucket: string, ...args: string[]) {
   const res = await runCli(
     [
-      "snapshot",
-      "--kubeconfig",
-      cluster.kubeconfig("viewer"),
-      "--bucket",
-      bucket,
-      "--endpoint",
-      s3.endpoint,
-      "--region",
-      s3.region,
+      ...s3SnapshotArgs(cluster.kubeconfig("viewer"), bucket, s3),
       "--cluster-name",
       "locked",
       "--include-namespaces",

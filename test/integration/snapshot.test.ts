@@ -12,7 +12,7 @@ import type { ResourceFilters } from "../../src/snapshot/filters.js";
 import type { ClusterReader, Logger, SnapshotStore } from "../../src/snapshot/ports.js";
 import { FsStore } from "../../src/stores/fs.js";
 import { S3Store } from "../../src/stores/s3.js";
-import { runCli } from "../support/cli.js";
+import { runCli, s3Env, s3SnapshotArgs } from "../support/cli.js";
 import { buildSampleCluster, type SampleCluster } from "../support/fixtures.js";
 import { sharedS3 } from "../support/shared.js";
 import { listKeys, onlySnapshot, readJson } from "../support/snapshot-files.js";
@@ -487,22 +487,9 @@ describe("S3", () => {
   it("writes the same files to S3 as to a folder, with a manifest whose sha256s match the objects", async () => {
     const s3 = sharedS3();
     const bucket = await s3.createBucket("snap");
-    const env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+    const env = s3Env(s3);
     const res = await runCli(
-      [
-        "snapshot",
-        "--kubeconfig",
-        cluster.kubeconfig("viewer"),
-        "--bucket",
-        bucket,
-        "--endpoint",
-        s3.endpoint,
-        "--region",
-        s3.region,
-        "--cluster-name",
-        "test",
-        "--json",
-      ],
+      [...s3SnapshotArgs(cluster.kubeconfig("viewer"), bucket, s3), "--cluster-name", "test", "--json"],
       env,
     );
     expect(res.stderr).toBe("");
