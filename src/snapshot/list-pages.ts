@@ -6,8 +6,8 @@ import type { ClusterReader, KubeObject, ListPageResult, ResourceType } from "./
  * Hands every page of a list to `onItems`, batch by batch, in order. The next page is requested as
  * soon as this one's continue token is known and its first batch has shown how large items are (so
  * its `limit` can be sized by bytes), before that batch is written: the API server works while we
- * write. The next page waits (`ready`) until this one is handled: at most its raw bytes, up to the
- * reader's buffered-page size, or one streamed batch, are held meanwhile; the rest waits in the socket.
+ * write. The next page waits (`ready`) until this one is handled: the reader holds at most the first MiB
+ * of its response meanwhile; the rest waits in the socket.
  */
 export async function listPages(
   cluster: ClusterReader,

@@ -51,8 +51,8 @@ export interface ListPageRequest {
    */
   readonly onContinue?: ((token: string | undefined) => void) | undefined;
   /**
-   * Resolves when the caller can take this page's items (the previous page is handled): until then at
-   * most the page's raw bytes (a buffered page) or one batch (a streamed one) are held.
+   * Resolves when the caller can take this page's items (the previous page is handled): until then the
+   * reader holds at most the first MiB of the page's response (the rest waits in the socket).
    */
   readonly ready?: Promise<unknown> | undefined;
 }
