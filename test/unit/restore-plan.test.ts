@@ -6,6 +6,12 @@ import {
   SnapshotIndex,
 } from "../../src/restore/decide.js";
 import { planRestore, type RestoreFilters, type SnapshotFile } from "../../src/restore/plan.js";
+import {
+  NON_RESTORABLE_TYPES,
+  RECREATED_BY_CONTROLLERS,
+  SYSTEM_OBJECT_RULES,
+} from "../../src/restore/rules.js";
+import { CLEANING_RULES } from "../../src/snapshot/clean.js";
 import { parseFileKey } from "../../src/snapshot/layout.js";
 import type { KubeObject } from "../../src/snapshot/ports.js";
 
@@ -198,7 +204,7 @@ describe("planRestore: order of the files", () => {
     ).toEqual([undefined, undefined]);
     for (const s of plan.steps.filter((x) => x.skip)) {
       expect(s.skip?.rule).toBe("non-restorable-type");
-      expect(s.skip?.reason.length).toBeGreaterThan(10);
+      expect(NON_RESTORABLE_TYPES.map((e) => e.reason)).toContain(s.skip?.reason);
     }
   });
 
@@ -717,7 +723,7 @@ describe("decideObject: objects every new cluster makes for itself", () => {
 
     // Assert
     expect(outcome(d)).toBe(expected);
-    if (d.action === "skip") expect(d.reason.length).toBeGreaterThan(10);
+    if (d.action === "skip") expect(fromTables(d.rule, d.reason), d.reason).toBe(true);
   });
 });
 
@@ -1126,3 +1132,14 @@ describe("parseFileKey", () => {
     expect(parseFileKey(key)).toBeUndefined();
   });
 });
+
+/** True when `reason` is what the rule tables say for `rule` (a controller's child: its entry's reason in the text). */
+function fromTables(rule: string, reason: string): boolean {
+  if (rule === "recreated-by-controller" || rule === "owner-not-restored")
+    return RECREATED_BY_CONTROLLERS.some(
+      (e) => reason.endsWith(`: ${e.reason}`) || reason.endsWith(`(${e.reason})`),
+    );
+  if (rule === "non-restorable-type") return NON_RESTORABLE_TYPES.some((e) => e.reason === reason);
+  if (rule === "not-selected") return /^not selected by \S/.test(reason);
+  return [...SYSTEM_OBJECT_RULES, ...CLEANING_RULES].some((r) => r.id === rule && r.reason === reason);
+}
