@@ -49,8 +49,8 @@ async function runCommand<N extends CommandName>(name: N, command: CommandOf<N>,
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const code = await run(argv, io);
   const reason = io.signal?.aborted ? io.signal.reason : undefined;
-  // A command that does not watch the signal itself (list, verify, diff, history: only their S3 requests
-  // are cancelled) may finish while being stopped: it still exits as stopped.
+  // A command that does not watch the signal itself (list, verify, diff, history: they stop at their next
+  // read, when the store throws) may finish while being stopped: it still exits as stopped.
   if (reason instanceof Interrupted && code < 128)
     return stopped(io, reason.signal, "the run did not finish");
   return code;
@@ -75,7 +75,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return 2;
     }
     const reason = io.signal?.aborted ? io.signal.reason : undefined;
-    if (reason instanceof Interrupted) return stopped(io, reason.signal, (err as Error).message);
+    // The store's reads throw the signal's reason itself: say no more than that the run did not finish.
+    if (reason instanceof Interrupted)
+      return stopped(io, reason.signal, err === reason ? "the run did not finish" : (err as Error).message);
     io.stderr.write(`kube-autosave: ${(err as Error).message}\n`);
     return 1;
   }

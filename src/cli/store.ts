@@ -19,7 +19,10 @@ export async function openStore(
   io: Pick<CliIo, "cwd" | "env" | "signal">,
 ): Promise<OpenedStore> {
   if (target.kind === "dir")
-    return { store: new FsStore(join(resolve(io.cwd(), target.dir), prefix)), close: () => undefined };
+    return {
+      store: new FsStore(join(resolve(io.cwd(), target.dir), prefix), { signal: io.signal }),
+      close: () => undefined,
+    };
   const { createS3Client, S3Store } = await import("../stores/s3.js");
   const {
     AWS_ACCESS_KEY_ID: accessKeyId,

@@ -24,9 +24,16 @@ export class FsStore implements SnapshotStore {
   /** Files committed through openWrite(), fsynced in the background. */
   private readonly syncer = new BackgroundSync();
   private readonly dirs = new MadeDirs();
+  readonly #signal: AbortSignal | undefined;
 
-  constructor(root: string) {
+  /**
+   * `signal`: once it aborts (Ctrl-C), reads and listings throw its reason, so a command reading a folder
+   * stops at its next file, as one reading S3 does when its requests are cancelled. Writes, deletes and
+   * sync() go on: a stopped run still cleans up what it started.
+   */
+  constructor(root: string, options: { readonly signal?: AbortSignal | undefined } = {}) {
     this.root = new StoreRoot(root);
+    this.#signal = options.signal;
   }
 
   describe(key: string): string {
@@ -54,11 +61,15 @@ export class FsStore implements SnapshotStore {
 
   /** The file's bytes; throws StoreError for a symbolic link, a folder below the root reached through one, or anything but a regular file. */
   async get(key: string): Promise<Buffer | undefined> {
+    this.#signal?.throwIfAborted();
     return readStoredFile(this.root, key);
   }
 
-  list(prefix: string): AsyncIterable<StoredObjectInfo> {
-    return listStoredFiles(this.root, prefix);
+  async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
+    for await (const file of listStoredFiles(this.root, prefix)) {
+      this.#signal?.throwIfAborted();
+      yield file;
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -4,9 +4,10 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Interrupted, main } from "../../src/cli/main.js";
 import { runCli } from "../support/cli.js";
 import { type FaultProxy, startKubeFaultProxy } from "../support/fault-proxy.js";
 import { issueCert } from "../support/pki.js";
@@ -279,3 +280,34 @@ function collect(child: ChildProcess) {
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { stdout: () => stdout, stderr: () => stderr, exited };
 }
+
+describe("Ctrl-C during list, verify, diff and history of a folder", () => {
+  it("stops them at their next read: no report, one line, exit 130", async () => {
+    const runs = [
+      ["list", dirname(snapA)],
+      ["verify", snapA],
+      ["diff", snapA, snapB],
+      ["history", dirname(snapA), "configmaps/cm-000", "--namespace", "term"],
+    ];
+    for (const argv of runs) {
+      // The signal the bin aborts on the first Ctrl-C, already aborted: the first read must stop the run.
+      const stop = new AbortController();
+      stop.abort(new Interrupted("SIGINT"));
+      let stdout = "";
+      let stderr = "";
+      const code = await main(argv, {
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: { write: (s: string) => (stderr += s) },
+        env: { HOME: "/nonexistent-home" },
+        cwd: () => process.cwd(),
+        signal: stop.signal,
+      });
+      expect({ argv, code, stdout, stderr }).toEqual({
+        argv,
+        code: 130,
+        stdout: "",
+        stderr: "kube-autosave: stopped by SIGINT: the run did not finish\n",
+      });
+    }
+  });
+});
