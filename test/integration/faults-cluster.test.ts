@@ -119,22 +119,26 @@ interface Run {
 
 let runs = 0;
 
-/** `kube-autosave snapshot` of the faults cluster into a new folder, through the proxy by default. */
-async function snapshot(options: { kubeconfig?: string; args?: string[] } = {}): Promise<Run> {
-  runs += 1;
-  const out = join(work, `run-${runs}`);
-  const res = await runCli([
+/** The arguments of a CLI snapshot of the faults cluster into `out`, through the proxy by default, pages of 2. */
+function snapshotArgs(out: string, kubeconfig = viaProxy): string[] {
+  return [
     "snapshot",
     "--kubeconfig",
-    options.kubeconfig ?? viaProxy,
+    kubeconfig,
     "--out",
     out,
     "--cluster-name",
     "faults",
     "--page-size",
     "2",
-    ...(options.args ?? []),
-  ]);
+  ];
+}
+
+/** `kube-autosave snapshot` of the faults cluster into a new folder, through the proxy by default. */
+async function snapshot(options: { kubeconfig?: string; args?: string[] } = {}): Promise<Run> {
+  runs += 1;
+  const out = join(work, `run-${runs}`);
+  const res = await runCli([...snapshotArgs(out, options.kubeconfig), ...(options.args ?? [])]);
   output.push(res.stdout, res.stderr);
   const root = join(out, PREFIX);
   const names = await readdir(root).catch(() => [] as string[]);
@@ -619,17 +623,7 @@ describe("kube-apiserver killed in the middle of a run", () => {
       action: { kind: "hook", run: () => cluster.apiserver.kill() },
     });
     const out = join(work, "killed");
-    const args = [
-      "snapshot",
-      "--kubeconfig",
-      viaProxy,
-      "--out",
-      out,
-      "--cluster-name",
-      "faults",
-      "--page-size",
-      "2",
-    ];
+    const args = snapshotArgs(out);
 
     let failed: Awaited<ReturnType<typeof runCli>>;
     try {
@@ -688,22 +682,10 @@ describe("Ctrl-C and SIGTERM", () => {
         },
       });
       const out = await mkdtemp(join(work, `${signal}-`));
-      const child = spawn(
-        process.execPath,
-        [
-          "bin/kube-autosave.js",
-          "snapshot",
-          "--kubeconfig",
-          viaProxy,
-          "--out",
-          out,
-          "--cluster-name",
-          "faults",
-          "--page-size",
-          "2",
-        ],
-        { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, HOME: "/nonexistent-home" } },
-      );
+      const child = spawn(process.execPath, ["bin/kube-autosave.js", ...snapshotArgs(out)], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: process.env.PATH, HOME: "/nonexistent-home" },
+      });
       let stderr = "";
       child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
